@@ -1,0 +1,1 @@
+//! Synthetic RAW test corpus.

@@ -1,0 +1,101 @@
+//! Decoding RAW files into a [`RawImage`].
+//!
+//! Decoders sit behind the [`Decoder`] trait so that a second decoder can serve
+//! the formats the first lacks. Every decoder call runs inside
+//! [`std::panic::catch_unwind`]: a decoder that panics on a hostile file
+//! becomes [`Error::DecoderPanic`], never a crash.
+
+mod exif_read;
+mod rawloader_backend;
+mod sniff;
+
+use std::fs::File;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+pub use rawloader_backend::RawloaderDecoder;
+pub use sniff::sniff_format;
+
+use crate::error::{Error, Result};
+use crate::raw::RawImage;
+
+/// A RAW decoder.
+pub trait Decoder: Send + Sync {
+    /// A short name for messages, e.g. "rawloader".
+    fn name(&self) -> &'static str;
+    /// Decode a whole file held in memory.
+    fn decode(&self, bytes: &[u8]) -> Result<RawImage>;
+}
+
+/// The decoders tried in order: the first that does not call the file
+/// unsupported wins.
+fn decoders() -> &'static [&'static dyn Decoder] {
+    static RAWLOADER: RawloaderDecoder = RawloaderDecoder;
+    static LIST: [&dyn Decoder; 1] = [&RAWLOADER];
+    &LIST
+}
+
+/// Decode `bytes` with `decoder`, turning a panic into [`Error::DecoderPanic`].
+pub fn decode_guarded(decoder: &dyn Decoder, bytes: &[u8]) -> Result<RawImage> {
+    match catch_unwind(AssertUnwindSafe(|| decoder.decode(bytes))) {
+        Ok(result) => result,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic without a message".to_string());
+            Err(Error::DecoderPanic {
+                decoder: decoder.name(),
+                format: sniff_format(bytes).to_string(),
+                message,
+            })
+        }
+    }
+}
+
+/// Decode a RAW file held in memory with the first decoder that supports it.
+pub fn decode_bytes(bytes: &[u8]) -> Result<RawImage> {
+    let mut first_error = None;
+    for decoder in decoders() {
+        match decode_guarded(*decoder, bytes) {
+            Ok(image) => return Ok(image),
+            Err(e) => {
+                if first_error.is_none() {
+                    first_error = Some(e);
+                }
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| Error::Unsupported {
+        make: String::new(),
+        model: String::new(),
+        format: sniff_format(bytes).to_string(),
+        reason: "no decoder available".into(),
+    }))
+}
+
+/// Map the file at `path` into memory and decode it.
+pub fn decode_file(path: impl AsRef<Path>) -> Result<RawImage> {
+    let path = path.as_ref();
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len == 0 {
+        return Err(Error::Corrupt {
+            make: String::new(),
+            model: String::new(),
+            format: "unknown".into(),
+            reason: "the file is empty".into(),
+        });
+    }
+    // SAFETY: the map is read-only and lives only for this call. If another
+    // process truncates the file meanwhile, reads may fault (SIGBUS); that is
+    // the documented trade-off of mapping, and the job system only maps files
+    // in its own scratch or storage folders, which nothing else writes.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+    decode_bytes(&map)
+}

@@ -1,0 +1,213 @@
+//! The `rawloader` decoder.
+
+use std::io::Cursor;
+
+use super::exif_read::read_metadata;
+use super::sniff::sniff_format;
+use super::Decoder;
+use crate::cfa::Cfa;
+use crate::error::{Error, Result};
+use crate::raw::{BlackLevels, Orientation, RawImage, RawPixels, Rect};
+
+/// Decodes with the `rawloader` crate (most TIFF-based RAW formats, DNG, CRW).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RawloaderDecoder;
+
+impl Decoder for RawloaderDecoder {
+    fn name(&self) -> &'static str {
+        "rawloader"
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<RawImage> {
+        let format = sniff_format(bytes);
+        let metadata = read_metadata(bytes);
+        let make = metadata.make.clone().unwrap_or_default();
+        let model = metadata.model.clone().unwrap_or_default();
+        let raw = rawloader::decode(&mut Cursor::new(bytes)).map_err(|e| {
+            let reason = e.to_string();
+            let unsupported = reason.contains("Couldn't find camera")
+                || reason.contains("Couldn't find a decoder")
+                || reason.contains("nsupported");
+            if unsupported {
+                Error::Unsupported {
+                    make: make.clone(),
+                    model: model.clone(),
+                    format: format.to_string(),
+                    reason,
+                }
+            } else {
+                Error::Corrupt {
+                    make: make.clone(),
+                    model: model.clone(),
+                    format: format.to_string(),
+                    reason,
+                }
+            }
+        })?;
+        convert(raw, format, metadata)
+    }
+}
+
+fn corrupt(raw: &rawloader::RawImage, format: &str, reason: impl Into<String>) -> Error {
+    Error::Corrupt {
+        make: raw.make.clone(),
+        model: raw.model.clone(),
+        format: format.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn convert(
+    raw: rawloader::RawImage,
+    format: &str,
+    mut metadata: crate::metadata::Metadata,
+) -> Result<RawImage> {
+    let (width, height, cpp) = (raw.width, raw.height, raw.cpp);
+    if width == 0 || height == 0 || !(cpp == 1 || cpp == 3) {
+        return Err(corrupt(
+            &raw,
+            format,
+            format!("decoded image is {width}x{height} with {cpp} components per pixel"),
+        ));
+    }
+    let expected = width.checked_mul(height).and_then(|n| n.checked_mul(cpp));
+    let white_raw = f32::from(raw.whitelevels[0]);
+    let (values, white) = match &raw.data {
+        rawloader::RawImageData::Integer(v) => (None, white_raw),
+        rawloader::RawImageData::Float(v) => {
+            // Float DNGs use 1.0 (or their white level) as white: rescale to 16 bits.
+            let scale = 65535.0 / if white_raw > 1.0 { white_raw } else { 1.0 };
+            let _ = &v;
+            (
+                Some(
+                    v.iter()
+                        .map(|x| (x * scale).clamp(0.0, 65535.0) as u16)
+                        .collect::<Vec<u16>>(),
+                ),
+                65535.0,
+            )
+        }
+    };
+    let data_len = match (&values, &raw.data) {
+        (Some(v), _) => v.len(),
+        (None, rawloader::RawImageData::Integer(v)) => v.len(),
+        (None, rawloader::RawImageData::Float(v)) => v.len(),
+    };
+    if Some(data_len) != expected {
+        return Err(corrupt(
+            &raw,
+            format,
+            format!("decoder returned {data_len} values for a {width}x{height}x{cpp} image"),
+        ));
+    }
+    if !(white > 0.0) {
+        return Err(corrupt(&raw, format, "white level is 0"));
+    }
+    let cfa = if cpp == 3 {
+        Cfa::from_name("RGGB", 2, 2)?
+    } else {
+        Cfa::from_name(&raw.cfa.name, raw.cfa.width, raw.cfa.height).map_err(|_| {
+            Error::Unsupported {
+                make: raw.make.clone(),
+                model: raw.model.clone(),
+                format: format.to_string(),
+                reason: format!(
+                    "colour filter pattern {:?} is not an RGB Bayer or X-Trans pattern",
+                    raw.cfa.name
+                ),
+            }
+        })?
+    };
+    let black = black_levels(&raw, &cfa, format == "DNG");
+    let pixels = match (values, raw.data) {
+        (Some(v), _) => v,
+        (None, rawloader::RawImageData::Integer(v)) => v,
+        (None, rawloader::RawImageData::Float(_)) => Vec::new(),
+    };
+    let pixels = if cpp == 3 {
+        RawPixels::Rgb(pixels)
+    } else {
+        RawPixels::Mosaic(pixels)
+    };
+
+    let wb = [raw.wb_coeffs[0], raw.wb_coeffs[1], raw.wb_coeffs[2]];
+    let as_shot_wb = wb.iter().all(|c| c.is_finite() && *c > 0.0).then_some(wb);
+    let m = raw.xyz_to_cam;
+    let xyz_to_cam = [m[0], m[1], m[2]];
+    let has_matrix = xyz_to_cam.iter().flatten().all(|v| v.is_finite())
+        && xyz_to_cam.iter().flatten().any(|v| *v != 0.0);
+
+    let [top, right, bottom, left] = raw.crops;
+    let active_area = if left.saturating_add(right) < width && top.saturating_add(bottom) < height {
+        Rect {
+            x: left,
+            y: top,
+            width: width - left - right,
+            height: height - top - bottom,
+        }
+    } else {
+        Rect {
+            x: 0,
+            y: 0,
+            width,
+            height,
+        }
+    };
+    let orientation = match raw.orientation {
+        rawloader::Orientation::HorizontalFlip => Orientation::FlipHorizontal,
+        rawloader::Orientation::Rotate180 => Orientation::Rotate180,
+        rawloader::Orientation::VerticalFlip => Orientation::FlipVertical,
+        rawloader::Orientation::Transpose => Orientation::Transpose,
+        rawloader::Orientation::Rotate90 => Orientation::Rotate90,
+        rawloader::Orientation::Transverse => Orientation::Transverse,
+        rawloader::Orientation::Rotate270 => Orientation::Rotate270,
+        _ => Orientation::Normal,
+    };
+    if metadata.make.is_none() && !raw.make.is_empty() {
+        metadata.make = Some(raw.make.clone());
+    }
+    if metadata.model.is_none() && !raw.model.is_empty() {
+        metadata.model = Some(raw.model.clone());
+    }
+    Ok(RawImage {
+        width,
+        height,
+        pixels,
+        cfa,
+        black,
+        white,
+        as_shot_wb,
+        xyz_to_cam: has_matrix.then_some(xyz_to_cam),
+        active_area,
+        orientation,
+        format: format.to_string(),
+        metadata,
+    })
+}
+
+/// rawloader reports four black levels: per 2×2 position for DNG (the file's
+/// BlackLevel with BlackLevelRepeatDim 2×2), per colour (R, G, B, E) otherwise.
+fn black_levels(raw: &rawloader::RawImage, cfa: &Cfa, dng: bool) -> BlackLevels {
+    let b = raw.blacklevels.map(f32::from);
+    if b.iter().all(|v| *v == b[0]) {
+        return BlackLevels::uniform(b[0]);
+    }
+    if dng {
+        return BlackLevels {
+            width: 2,
+            height: 2,
+            levels: b.to_vec(),
+        };
+    }
+    let mut levels = Vec::with_capacity(cfa.width() * cfa.height());
+    for r in 0..cfa.height() {
+        for c in 0..cfa.width() {
+            levels.push(b[cfa.color_at(r, c).index()]);
+        }
+    }
+    BlackLevels {
+        width: cfa.width(),
+        height: cfa.height(),
+        levels,
+    }
+}

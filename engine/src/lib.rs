@@ -1,0 +1,22 @@
+#![doc = include_str!("../../README.md")]
+#![warn(missing_docs)]
+
+pub mod cfa;
+pub mod decode;
+pub mod demosaic;
+pub mod encode;
+pub mod error;
+pub mod image;
+pub mod metadata;
+pub mod pipeline;
+pub mod raw;
+pub mod stages;
+
+pub use cfa::{BayerPhase, Cfa, CfaColor};
+pub use decode::{decode_bytes, decode_file};
+pub use demosaic::DemosaicMethod;
+pub use error::{Error, Result};
+pub use image::{Mosaic, Rgb16, Rgb8, RgbF32, RgbImage};
+pub use metadata::Metadata;
+pub use pipeline::{DevelopOptions, WhiteBalance};
+pub use raw::{Orientation, RawImage};

@@ -1,0 +1,169 @@
+//! The decoded, not yet developed, sensor image.
+
+use crate::cfa::Cfa;
+use crate::metadata::Metadata;
+
+/// EXIF orientation: how the stored pixels must be turned to display upright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Orientation {
+    /// 1: as stored.
+    #[default]
+    Normal,
+    /// 2: mirrored left-right.
+    FlipHorizontal,
+    /// 3: turned 180°.
+    Rotate180,
+    /// 4: mirrored top-bottom.
+    FlipVertical,
+    /// 5: mirrored along the main diagonal.
+    Transpose,
+    /// 6: turn 90° clockwise to display.
+    Rotate90,
+    /// 7: mirrored along the anti-diagonal.
+    Transverse,
+    /// 8: turn 90° counter-clockwise (270° clockwise) to display.
+    Rotate270,
+}
+
+impl Orientation {
+    /// From the EXIF/TIFF Orientation tag value; unknown values mean `Normal`.
+    pub fn from_exif(value: u16) -> Self {
+        match value {
+            2 => Self::FlipHorizontal,
+            3 => Self::Rotate180,
+            4 => Self::FlipVertical,
+            5 => Self::Transpose,
+            6 => Self::Rotate90,
+            7 => Self::Transverse,
+            8 => Self::Rotate270,
+            _ => Self::Normal,
+        }
+    }
+
+    /// The EXIF/TIFF Orientation tag value.
+    pub fn to_exif(self) -> u16 {
+        match self {
+            Self::Normal => 1,
+            Self::FlipHorizontal => 2,
+            Self::Rotate180 => 3,
+            Self::FlipVertical => 4,
+            Self::Transpose => 5,
+            Self::Rotate90 => 6,
+            Self::Transverse => 7,
+            Self::Rotate270 => 8,
+        }
+    }
+
+    /// True when applying it swaps width and height.
+    pub fn swaps_axes(self) -> bool {
+        matches!(
+            self,
+            Self::Transpose | Self::Rotate90 | Self::Transverse | Self::Rotate270
+        )
+    }
+}
+
+/// A rectangle in photosite coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rect {
+    /// Left edge.
+    pub x: usize,
+    /// Top edge.
+    pub y: usize,
+    /// Width.
+    pub width: usize,
+    /// Height.
+    pub height: usize,
+}
+
+/// Per-photosite black levels, repeating over a small tile (1×1 when the
+/// file has one level, 2×2 or the CFA's size when it has one per position).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlackLevels {
+    /// Width of the repeating tile.
+    pub width: usize,
+    /// Height of the repeating tile.
+    pub height: usize,
+    /// Row-major levels in raw units.
+    pub levels: Vec<f32>,
+}
+
+impl BlackLevels {
+    /// One level everywhere.
+    pub fn uniform(level: f32) -> Self {
+        Self {
+            width: 1,
+            height: 1,
+            levels: vec![level],
+        }
+    }
+
+    /// The level at photosite (`row`, `col`) of the full image.
+    #[inline]
+    pub fn at(&self, row: usize, col: usize) -> f32 {
+        self.levels
+            .get((row % self.height.max(1)) * self.width + col % self.width.max(1))
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    /// The same levels seen from an origin moved by (`dx`, `dy`).
+    pub fn shifted(&self, dx: usize, dy: usize) -> Self {
+        let mut levels = Vec::with_capacity(self.levels.len());
+        for r in 0..self.height {
+            for c in 0..self.width {
+                levels.push(self.at(r + dy, c + dx));
+            }
+        }
+        Self {
+            width: self.width,
+            height: self.height,
+            levels,
+        }
+    }
+}
+
+/// The photosite values of a RAW file.
+#[derive(Debug, Clone)]
+pub enum RawPixels {
+    /// One value per photosite (a CFA mosaic).
+    Mosaic(Vec<u16>),
+    /// Three values per pixel, already demosaiced ("linear raw" DNG).
+    Rgb(Vec<u16>),
+}
+
+/// A decoded RAW file: sensor data plus what is needed to develop it.
+#[derive(Debug, Clone)]
+pub struct RawImage {
+    /// Full sensor width in photosites (before cropping to `active_area`).
+    pub width: usize,
+    /// Full sensor height in photosites.
+    pub height: usize,
+    /// The values, row-major.
+    pub pixels: RawPixels,
+    /// Colour filter pattern relative to photosite (0, 0) of the full sensor.
+    pub cfa: Cfa,
+    /// Black levels relative to photosite (0, 0) of the full sensor.
+    pub black: BlackLevels,
+    /// White (saturation) level in raw units.
+    pub white: f32,
+    /// As-shot white balance multipliers for R, G, B (larger means more gain), if recorded.
+    pub as_shot_wb: Option<[f32; 3]>,
+    /// XYZ (D65) → camera matrix, rows R, G, B, if known.
+    pub xyz_to_cam: Option<[[f32; 3]; 3]>,
+    /// The area of the sensor that holds the image.
+    pub active_area: Rect,
+    /// How to turn the image to display it upright.
+    pub orientation: Orientation,
+    /// File format the decoder saw, e.g. "DNG".
+    pub format: String,
+    /// Capture metadata.
+    pub metadata: Metadata,
+}
+
+impl RawImage {
+    /// Megapixels of the active area.
+    pub fn megapixels(&self) -> f64 {
+        (self.active_area.width * self.active_area.height) as f64 / 1e6
+    }
+}

@@ -1,0 +1,1 @@
+//! The development stages, each a small module with a typed input and output.
