@@ -10,6 +10,7 @@ pub mod image;
 pub mod metadata;
 pub mod pipeline;
 pub mod raw;
+pub mod recipe;
 pub mod stages;
 
 pub use cfa::{BayerPhase, Cfa, CfaColor};
@@ -18,5 +19,6 @@ pub use demosaic::DemosaicMethod;
 pub use error::{Error, Result};
 pub use image::{Mosaic, Rgb16, Rgb8, RgbF32, RgbImage};
 pub use metadata::Metadata;
-pub use pipeline::{DevelopOptions, WhiteBalance};
+pub use pipeline::{develop_linear, DevelopOptions, Timings, WhiteBalance};
 pub use raw::{Orientation, RawImage};
+pub use recipe::{develop_recipe, OutputFormat, Recipe, Rendered, Rendition};

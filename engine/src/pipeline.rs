@@ -1,6 +1,13 @@
-//! The whole development: RAW → linear sRGB → output pixels.
+//! The whole development: RAW → upright linear sRGB, ready for renditions.
 
-use crate::demosaic::DemosaicMethod;
+use std::time::Instant;
+
+use crate::demosaic::{demosaic, DemosaicMethod};
+use crate::error::Result;
+use crate::image::RgbF32;
+use crate::raw::RawImage;
+use crate::stages::levels::SensorData;
+use crate::stages::{color, crop, exposure, levels, orient, white_balance};
 
 /// Which white balance to develop with.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -21,8 +28,6 @@ pub struct DevelopOptions {
     pub white_balance: WhiteBalance,
     /// Exposure change in EV (stops).
     pub exposure_ev: f32,
-    /// Fit the long edge to this many pixels (never upscales).
-    pub long_edge: Option<u32>,
     /// Demosaicing method.
     pub demosaic: DemosaicMethod,
 }
@@ -32,8 +37,60 @@ impl Default for DevelopOptions {
         Self {
             white_balance: WhiteBalance::AsShot,
             exposure_ev: 0.0,
-            long_edge: None,
             demosaic: DemosaicMethod::default(),
         }
     }
+}
+
+/// Seconds spent in each stage, in the order the stages ran.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timings {
+    /// (stage name, seconds) pairs.
+    pub stages: Vec<(&'static str, f64)>,
+}
+
+impl Timings {
+    /// Add the time since `start` to stage `name`, and restart the clock.
+    pub fn lap(&mut self, name: &'static str, start: &mut Instant) {
+        let now = Instant::now();
+        let secs = now.duration_since(*start).as_secs_f64();
+        match self.stages.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, s)) => *s += secs,
+            None => self.stages.push((name, secs)),
+        }
+        *start = now;
+    }
+
+    /// Total seconds.
+    pub fn total(&self) -> f64 {
+        self.stages.iter().map(|(_, s)| s).sum()
+    }
+}
+
+/// Develop `raw` to full-size, upright, linear sRGB with values in [0, 1]:
+/// crop → levels → white balance and highlight clip → demosaic → camera
+/// matrix → exposure → orientation.
+pub fn develop_linear(
+    raw: &RawImage,
+    options: &DevelopOptions,
+    timings: &mut Timings,
+) -> Result<RgbF32> {
+    let mut clock = Instant::now();
+    let area = crop::crop_to_active_area(raw)?;
+    let mut data = levels::apply_levels(&area, raw.white);
+    timings.lap("levels", &mut clock);
+    let mult = white_balance::multipliers(raw, options.white_balance)?;
+    white_balance::apply(&mut data, mult);
+    timings.lap("white_balance", &mut clock);
+    let mut image = match data {
+        SensorData::Mosaic(m) => demosaic(&m, options.demosaic)?,
+        SensorData::Rgb(rgb) => rgb,
+    };
+    timings.lap("demosaic", &mut clock);
+    color::apply_matrix(&mut image, &color::camera_to_srgb(raw.xyz_to_cam.as_ref()));
+    exposure::apply_exposure(&mut image, options.exposure_ev);
+    timings.lap("color", &mut clock);
+    let image = orient::apply_orientation(image, raw.orientation);
+    timings.lap("orient", &mut clock);
+    Ok(image)
 }

@@ -58,7 +58,7 @@ fn corrupt(raw: &rawloader::RawImage, format: &str, reason: impl Into<String>) -
 }
 
 fn convert(
-    raw: rawloader::RawImage,
+    mut raw: rawloader::RawImage,
     format: &str,
     mut metadata: crate::metadata::Metadata,
 ) -> Result<RawImage> {
@@ -72,32 +72,28 @@ fn convert(
     }
     let expected = width.checked_mul(height).and_then(|n| n.checked_mul(cpp));
     let white_raw = f32::from(raw.whitelevels[0]);
-    let (values, white) = match &raw.data {
-        rawloader::RawImageData::Integer(v) => (None, white_raw),
-        rawloader::RawImageData::Float(v) => {
-            // Float DNGs use 1.0 (or their white level) as white: rescale to 16 bits.
-            let scale = 65535.0 / if white_raw > 1.0 { white_raw } else { 1.0 };
-            let _ = &v;
-            (
-                Some(
+    let (values, white) =
+        match std::mem::replace(&mut raw.data, rawloader::RawImageData::Integer(Vec::new())) {
+            rawloader::RawImageData::Integer(v) => (v, white_raw),
+            rawloader::RawImageData::Float(v) => {
+                // Float DNGs use 1.0 (or their white level) as white: rescale to 16 bits.
+                let scale = 65535.0 / if white_raw > 1.0 { white_raw } else { 1.0 };
+                (
                     v.iter()
                         .map(|x| (x * scale).clamp(0.0, 65535.0) as u16)
-                        .collect::<Vec<u16>>(),
-                ),
-                65535.0,
-            )
-        }
-    };
-    let data_len = match (&values, &raw.data) {
-        (Some(v), _) => v.len(),
-        (None, rawloader::RawImageData::Integer(v)) => v.len(),
-        (None, rawloader::RawImageData::Float(v)) => v.len(),
-    };
-    if Some(data_len) != expected {
+                        .collect(),
+                    65535.0,
+                )
+            }
+        };
+    if Some(values.len()) != expected {
         return Err(corrupt(
             &raw,
             format,
-            format!("decoder returned {data_len} values for a {width}x{height}x{cpp} image"),
+            format!(
+                "decoder returned {} values for a {width}x{height}x{cpp} image",
+                values.len()
+            ),
         ));
     }
     if !(white > 0.0) {
@@ -119,11 +115,7 @@ fn convert(
         })?
     };
     let black = black_levels(&raw, &cfa, format == "DNG");
-    let pixels = match (values, raw.data) {
-        (Some(v), _) => v,
-        (None, rawloader::RawImageData::Integer(v)) => v,
-        (None, rawloader::RawImageData::Float(_)) => Vec::new(),
-    };
+    let pixels = values;
     let pixels = if cpp == 3 {
         RawPixels::Rgb(pixels)
     } else {

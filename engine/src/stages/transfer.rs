@@ -1,0 +1,127 @@
+//! Output transfer: linear light → the sRGB curve, quantised to 8 or 16 bits.
+
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
+use crate::image::{Rgb16, Rgb8, RgbF32};
+
+/// The sRGB transfer function (IEC 61966-2-1) of a linear value in [0, 1].
+#[inline]
+pub fn srgb_encode(linear: f32) -> f32 {
+    let v = linear.clamp(0.0, 1.0);
+    if v <= 0.003_130_8 {
+        v * 12.92
+    } else {
+        1.055 * v.powf(1.0 / 2.4) - 0.055
+    }
+}
+
+/// The inverse of [`srgb_encode`].
+#[inline]
+pub fn srgb_decode(encoded: f32) -> f32 {
+    let v = encoded.clamp(0.0, 1.0);
+    if v <= 0.040_45 {
+        v / 12.92
+    } else {
+        ((v + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// Linear values are looked up at this many steps (16 bits).
+const LUT_STEPS: usize = 65536;
+
+fn lut16() -> &'static [u16] {
+    static LUT: OnceLock<Vec<u16>> = OnceLock::new();
+    LUT.get_or_init(|| {
+        (0..LUT_STEPS)
+            .map(|i| (srgb_encode(i as f32 / (LUT_STEPS - 1) as f32) * 65535.0).round() as u16)
+            .collect()
+    })
+}
+
+fn lut8() -> &'static [u8] {
+    static LUT: OnceLock<Vec<u8>> = OnceLock::new();
+    LUT.get_or_init(|| {
+        (0..LUT_STEPS)
+            .map(|i| (srgb_encode(i as f32 / (LUT_STEPS - 1) as f32) * 255.0).round() as u8)
+            .collect()
+    })
+}
+
+#[inline]
+fn index(v: f32) -> usize {
+    // NaN clamps to 0 through the `as` conversion.
+    (v.clamp(0.0, 1.0) * (LUT_STEPS - 1) as f32 + 0.5) as usize
+}
+
+/// Linear RGB → 8-bit sRGB.
+pub fn to_srgb8(image: &RgbF32) -> Rgb8 {
+    let lut = lut8();
+    let mut data = vec![0u8; image.data.len()];
+    data.par_chunks_mut(3 * 4096)
+        .zip(image.data.par_chunks(3 * 4096))
+        .for_each(|(o, i)| {
+            for (o, v) in o.iter_mut().zip(i) {
+                *o = lut[index(*v).min(LUT_STEPS - 1)];
+            }
+        });
+    Rgb8 {
+        width: image.width,
+        height: image.height,
+        data,
+    }
+}
+
+/// Linear RGB → 16-bit sRGB.
+pub fn to_srgb16(image: &RgbF32) -> Rgb16 {
+    let lut = lut16();
+    let mut data = vec![0u16; image.data.len()];
+    data.par_chunks_mut(3 * 4096)
+        .zip(image.data.par_chunks(3 * 4096))
+        .for_each(|(o, i)| {
+            for (o, v) in o.iter_mut().zip(i) {
+                *o = lut[index(*v).min(LUT_STEPS - 1)];
+            }
+        });
+    Rgb16 {
+        width: image.width,
+        height: image.height,
+        data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curve_round_trips_and_hits_known_points() {
+        for i in 0..=255 {
+            let e = i as f32 / 255.0;
+            assert!((srgb_encode(srgb_decode(e)) - e).abs() < 1e-5);
+        }
+        assert!((srgb_encode(0.18) - 0.4614).abs() < 1e-3);
+        assert_eq!(srgb_encode(1.0), 1.0);
+        assert_eq!(srgb_encode(-1.0), 0.0);
+    }
+
+    #[test]
+    fn quantised_outputs_match_the_curve() {
+        let img = RgbF32 {
+            width: 3,
+            height: 1,
+            data: vec![0.0, 0.18, 1.0, 0.5, f32::NAN, 2.0, 0.001, 0.01, 0.1],
+        };
+        let out8 = to_srgb8(&img);
+        let want: Vec<u8> = img
+            .data
+            .iter()
+            .map(|v| (srgb_encode(if v.is_nan() { 0.0 } else { *v }) * 255.0).round() as u8)
+            .collect();
+        for (a, b) in out8.data.iter().zip(&want) {
+            assert!(a.abs_diff(*b) <= 1, "{:?} vs {:?}", out8.data, want);
+        }
+        assert_eq!(to_srgb16(&img).data[2], 65535);
+    }
+}
