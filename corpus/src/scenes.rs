@@ -246,12 +246,14 @@ pub fn saturated(w: usize, h: usize) -> SrgbImage {
     })
 }
 
-/// A smooth hue × brightness sweep (hue across, brightness down) of fairly
-/// saturated colours, all inside every bundled camera's range.
+/// A smooth hue × brightness sweep (hue across; HSV value 0.95 at the top
+/// down to 0.30, saturation 0.65) whose colours stay inside every bundled
+/// camera's range (full brightness would push some cameras' green channel
+/// past white on cyan, whose red is low).
 pub fn hue_sweep(w: usize, h: usize) -> SrgbImage {
     SrgbImage::from_fn(w, h, |x, y| {
         let hue = x as f64 / w.max(1) as f64 * 6.0;
-        let v = 1.0 - 0.7 * y as f64 / h.max(1) as f64;
+        let v = 0.95 - 0.65 * y as f64 / h.max(1) as f64;
         let s = 0.65;
         let f = hue - hue.floor();
         let (p, q, t) = (v * (1.0 - s), v * (1.0 - s * f), v * (1.0 - s * (1.0 - f)));
