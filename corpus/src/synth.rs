@@ -366,6 +366,9 @@ pub fn mosaic(stored: &SrgbImage, params: &SynthParams) -> Result<RawMosaic> {
 /// The sensor image for a display-oriented truth: stores it un-rotated for
 /// `params.orientation`, then mosaics it.
 pub fn synthesize(truth: &SrgbImage, params: &SynthParams) -> Result<RawMosaic> {
+    if params.orientation == Orientation::Normal {
+        return mosaic(truth, params);
+    }
     let stored = store_for_orientation(truth, params.orientation);
     mosaic(&stored, params)
 }
