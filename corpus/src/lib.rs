@@ -8,6 +8,27 @@
 //!
 //! This crate deliberately does not depend on the `rawflow` engine, so that
 //! it stays an independent ground truth.
+//!
+//! ```
+//! use rawflow_corpus::*;
+//!
+//! # fn main() -> rawflow_corpus::Result<()> {
+//! let truth = scenes::color_chart(96, 64);
+//! let params = SynthParams {
+//!     cfa: CfaLayout::Bayer(BayerPhase::Gbrg),
+//!     black: BlackLevels::PerPosition([512, 514, 510, 512]),
+//!     orientation: Orientation::Rotate90Cw,
+//!     ..SynthParams::default()
+//! };
+//! let dng: Vec<u8> = write_dng(&truth, &params)?;
+//! assert!(dng.starts_with(b"II*\0"));
+//! // ... develop `dng` with the engine, then:
+//! let developed = truth.clone();
+//! let s = score(&developed, &truth, score::DEFAULT_BORDER)?;
+//! assert_eq!(s.cpsnr_db, score::CPSNR_CAP_DB);
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod camera;
 pub mod ciede2000;

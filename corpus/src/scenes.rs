@@ -209,7 +209,7 @@ pub fn saturated(w: usize, h: usize) -> SrgbImage {
         } else if y < 2 * third {
             let yy = y - third;
             if x < w / 2 {
-                if ((x / cell) + (yy / cell)) % 2 == 0 {
+                if ((x / cell) + (yy / cell)) & 1 == 0 {
                     red
                 } else {
                     green

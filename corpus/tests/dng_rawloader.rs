@@ -51,8 +51,8 @@ fn check(truth: &SrgbImage, p: &SynthParams) -> rawloader::RawImage {
     assert_eq!(raw.blacklevels, want_black);
     assert_eq!(raw.whitelevels, [p.white_level(); 4]);
     let n = p.as_shot_neutral();
-    for k in 0..3 {
-        let want = 1.0 / n[k];
+    for (k, nk) in n.iter().enumerate() {
+        let want = 1.0 / nk;
         assert!(
             (f64::from(raw.wb_coeffs[k]) - want).abs() < 1e-5 * want,
             "wb {k}"
