@@ -331,3 +331,43 @@ fn invalid_params_are_errors() {
         assert!(write_dng(&img, &p).is_err(), "{p:?}");
     }
 }
+
+#[test]
+fn exif_metadata_reads_back_with_kamadak_exif() {
+    let p = SynthParams {
+        orientation: Orientation::Rotate270Cw,
+        camera: NIKON_D700,
+        ..SynthParams::default()
+    };
+    let dng = write_dng(&truth(), &p).unwrap();
+    let exif = exif::Reader::new()
+        .read_raw(dng)
+        .expect("kamadak-exif parses the DNG's TIFF structure");
+    let field = |tag| {
+        exif.get_field(tag, exif::In::PRIMARY)
+            .unwrap_or_else(|| panic!("missing {tag}"))
+    };
+    let ascii = |tag| match &field(tag).value {
+        exif::Value::Ascii(v) => String::from_utf8(v[0].clone()).unwrap(),
+        v => panic!("{tag}: {v:?}"),
+    };
+    let rational = |tag| match &field(tag).value {
+        exif::Value::Rational(v) => (v[0].num, v[0].denom),
+        v => panic!("{tag}: {v:?}"),
+    };
+    assert_eq!(ascii(exif::Tag::Make), "NIKON CORPORATION");
+    assert_eq!(ascii(exif::Tag::Model), "NIKON D700");
+    assert_eq!(
+        ascii(exif::Tag::DateTimeOriginal),
+        p.capture.date_time_original
+    );
+    assert_eq!(ascii(exif::Tag::LensModel), "Synthetic 50mm F1.4");
+    assert_eq!(rational(exif::Tag::ExposureTime), p.capture.exposure_time);
+    assert_eq!(rational(exif::Tag::FNumber), p.capture.f_number);
+    assert_eq!(rational(exif::Tag::FocalLength), p.capture.focal_length);
+    assert_eq!(
+        field(exif::Tag::PhotographicSensitivity).value.get_uint(0),
+        Some(u32::from(p.capture.iso))
+    );
+    assert_eq!(field(exif::Tag::Orientation).value.get_uint(0), Some(8));
+}
