@@ -39,7 +39,9 @@ fn main() -> Result<()> {
         let ms = t.elapsed().as_secs_f64() * 1000.0 / f64::from(runs);
         println!("write_dng 768x512 {name}: {ms:.2} ms ({bytes} bytes)");
     }
-    let dev = scenes::color_chart(768, 512);
+    // A developed image that differs everywhere (so every pixel needs a ΔE).
+    let mut dev = scenes::hue_sweep(768, 512);
+    dev.data.iter_mut().for_each(|v| *v = v.saturating_add(3));
     let t = Instant::now();
     let s = score(&dev, &truth, 8)?;
     println!(

@@ -92,9 +92,58 @@ fn check_buffer<I: ScoreInput + ?Sized>(img: &I, len: usize) -> Result<()> {
     Ok(())
 }
 
+/// Sums over a band of rows.
+#[derive(Debug, Clone, Copy, Default)]
+struct Partial {
+    sq: f64,
+    de_sum: f64,
+    de_max: f64,
+    y_dev: f64,
+    y_truth: f64,
+}
+
+/// Rows per band; bands are summed in order, so results do not depend on
+/// the number of threads.
+const BAND_ROWS: usize = 32;
+
+fn band<A: ScoreInput, B: ScoreInput>(
+    dev: &A,
+    truth: &B,
+    w: usize,
+    border: usize,
+    rows: std::ops::Range<usize>,
+) -> Partial {
+    let wy = SRGB_TO_XYZ[1];
+    let mut p = Partial::default();
+    for y in rows {
+        for x in border..w - border {
+            let i = (y * w + x) * 3;
+            let mut ld = [0.0; 3];
+            let mut lt = [0.0; 3];
+            for c in 0..3 {
+                let d = (dev.encoded(i + c) - truth.encoded(i + c)) * 255.0;
+                p.sq += d * d;
+                ld[c] = dev.linear(i + c);
+                lt[c] = truth.linear(i + c);
+            }
+            let de = if ld == lt {
+                0.0
+            } else {
+                ciede2000(linear_srgb_to_lab(ld), linear_srgb_to_lab(lt))
+            };
+            p.de_sum += de;
+            p.de_max = p.de_max.max(de);
+            p.y_dev += wy[0] * ld[0] + wy[1] * ld[1] + wy[2] * ld[2];
+            p.y_truth += wy[0] * lt[0] + wy[1] * lt[1] + wy[2] * lt[2];
+        }
+    }
+    p
+}
+
 /// Scores `developed` against `truth`, ignoring `border` pixels on each side.
-/// Inputs may be 8- or 16-bit; CPSNR is always on the 8-bit scale.
-pub fn score_any<A: ScoreInput, B: ScoreInput>(
+/// Inputs may be 8- or 16-bit; CPSNR is always on the 8-bit scale. Work is
+/// spread over the available cores; the result does not depend on their number.
+pub fn score_any<A: ScoreInput + Sync, B: ScoreInput + Sync>(
     developed: &A,
     truth: &B,
     border: usize,
@@ -111,44 +160,63 @@ pub fn score_any<A: ScoreInput, B: ScoreInput>(
             height: h,
         });
     }
-    let (mut sq, mut de_sum, mut de_max, mut y_dev, mut y_truth) = (0.0, 0.0, 0.0f64, 0.0, 0.0);
-    let wy = SRGB_TO_XYZ[1];
-    for y in border..h - border {
-        for x in border..w - border {
-            let i = (y * w + x) * 3;
-            let mut ld = [0.0; 3];
-            let mut lt = [0.0; 3];
-            for c in 0..3 {
-                let d = (developed.encoded(i + c) - truth.encoded(i + c)) * 255.0;
-                sq += d * d;
-                ld[c] = developed.linear(i + c);
-                lt[c] = truth.linear(i + c);
-            }
-            let de = ciede2000(linear_srgb_to_lab(ld), linear_srgb_to_lab(lt));
-            de_sum += de;
-            de_max = de_max.max(de);
-            y_dev += wy[0] * ld[0] + wy[1] * ld[1] + wy[2] * ld[2];
-            y_truth += wy[0] * lt[0] + wy[1] * lt[1] + wy[2] * lt[2];
+    let bands: Vec<std::ops::Range<usize>> = (border..h - border)
+        .step_by(BAND_ROWS)
+        .map(|y0| y0..(y0 + BAND_ROWS).min(h - border))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+        .min(bands.len());
+    let mut partials = vec![Partial::default(); bands.len()];
+    if threads <= 1 {
+        for (p, rows) in partials.iter_mut().zip(&bands) {
+            *p = band(developed, truth, w, border, rows.clone());
         }
+    } else {
+        std::thread::scope(|scope| {
+            for (t, chunk) in partials
+                .chunks_mut(bands.len().div_ceil(threads))
+                .enumerate()
+            {
+                let first = t * bands.len().div_ceil(threads);
+                let bands = &bands;
+                scope.spawn(move || {
+                    for (k, p) in chunk.iter_mut().enumerate() {
+                        if let Some(rows) = bands.get(first + k) {
+                            *p = band(developed, truth, w, border, rows.clone());
+                        }
+                    }
+                });
+            }
+        });
+    }
+    let mut total = Partial::default();
+    for p in &partials {
+        total.sq += p.sq;
+        total.de_sum += p.de_sum;
+        total.de_max = total.de_max.max(p.de_max);
+        total.y_dev += p.y_dev;
+        total.y_truth += p.y_truth;
     }
     let n = ((w - 2 * border) * (h - 2 * border)) as f64;
-    let mse = sq / (3.0 * n);
+    let mse = total.sq / (3.0 * n);
     let cpsnr_db = if mse == 0.0 {
         CPSNR_CAP_DB
     } else {
         (10.0 * (255.0 * 255.0 / mse).log10()).min(CPSNR_CAP_DB)
     };
-    let exposure_ratio = if y_truth > 0.0 {
-        y_dev / y_truth
-    } else if y_dev == 0.0 {
+    let exposure_ratio = if total.y_truth > 0.0 {
+        total.y_dev / total.y_truth
+    } else if total.y_dev == 0.0 {
         1.0
     } else {
         f64::INFINITY
     };
     Ok(Score {
         cpsnr_db,
-        delta_e2000_mean: de_sum / n,
-        delta_e2000_max: de_max,
+        delta_e2000_mean: total.de_sum / n,
+        delta_e2000_max: total.de_max,
         exposure_ratio,
     })
 }
