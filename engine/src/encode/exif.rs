@@ -249,6 +249,18 @@ impl ColorSpace {
     }
 }
 
+/// The file format the EXIF goes into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Container {
+    /// JPEG-compressed YCbCr: adds YCbCrPositioning and ComponentsConfiguration,
+    /// which EXIF requires for such files, and PixelX/YDimension.
+    Jpeg,
+    /// PNG (compressed data): adds PixelX/YDimension.
+    Png,
+    /// Uncompressed TIFF: the image IFD itself holds the dimensions.
+    Tiff,
+}
+
 /// What the container the EXIF goes into needs besides the capture metadata.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ExifContext {
@@ -256,9 +268,8 @@ pub(crate) struct ExifContext {
     pub width: u32,
     /// Image height in pixels.
     pub height: u32,
-    /// The pixels are JPEG-compressed YCbCr (adds YCbCrPositioning and
-    /// ComponentsConfiguration, which EXIF requires for such files).
-    pub jpeg: bool,
+    /// Where the EXIF goes.
+    pub container: Container,
     /// ColorSpace tag value.
     pub color_space: ColorSpace,
 }
@@ -334,9 +345,11 @@ pub(crate) fn exif_ifd(meta: &Metadata, ctx: &ExifContext) -> Ifd {
     ifd.set(Entry::undefined(tag::EXIF_VERSION, b"0232"));
     ifd.set(Entry::undefined(tag::FLASHPIX_VERSION, b"0100"));
     ifd.set(Entry::short(tag::COLOR_SPACE, ctx.color_space.value()));
-    ifd.set(Entry::long(tag::PIXEL_X_DIMENSION, ctx.width));
-    ifd.set(Entry::long(tag::PIXEL_Y_DIMENSION, ctx.height));
-    if ctx.jpeg {
+    if ctx.container != Container::Tiff {
+        ifd.set(Entry::long(tag::PIXEL_X_DIMENSION, ctx.width));
+        ifd.set(Entry::long(tag::PIXEL_Y_DIMENSION, ctx.height));
+    }
+    if ctx.container == Container::Jpeg {
         ifd.set(Entry::undefined(
             tag::COMPONENTS_CONFIGURATION,
             &[1, 2, 3, 0],
@@ -385,7 +398,7 @@ pub(crate) fn exif_tiff(meta: &Metadata, ctx: &ExifContext) -> Result<Vec<u8>> {
         Rational { num: 72, den: 1 },
     ));
     ifd0.set(Entry::short(tag::RESOLUTION_UNIT, 2));
-    if ctx.jpeg {
+    if ctx.container == Container::Jpeg {
         ifd0.set(Entry::short(tag::YCBCR_POSITIONING, 1));
     }
     ifd0.set(Entry::long(tag::EXIF_IFD, 0));
@@ -471,7 +484,7 @@ pub(crate) mod tests {
         ExifContext {
             width: 640,
             height: 480,
-            jpeg: true,
+            container: Container::Jpeg,
             color_space: ColorSpace::Srgb,
         }
     }

@@ -6,7 +6,7 @@
 //! written (EXIF requires APP1 to follow SOI directly, and Exif files are not
 //! JFIF files); without EXIF the JFIF segment is kept first.
 
-use super::exif::{exif_tiff, ColorSpace, ExifContext};
+use super::exif::{exif_tiff, ColorSpace, Container, ExifContext};
 use super::{check_dims, profile_of, Embed, Subsampling};
 use crate::error::{Error, Result};
 use crate::image::Rgb8;
@@ -43,7 +43,7 @@ fn marker_segments(image: &Rgb8, embed: &Embed<'_>) -> Result<Vec<u8>> {
         let ctx = ExifContext {
             width: dim_u32(image.width)?,
             height: dim_u32(image.height)?,
-            jpeg: true,
+            container: Container::Jpeg,
             color_space: ColorSpace::for_profile(profile),
         };
         let tiff = exif_tiff(meta, &ctx)?;
@@ -442,24 +442,85 @@ mod tests {
         decode(&jpeg);
     }
 
-    /// Timing of a 24-megapixel encode; run with
-    /// `cargo test --release -p rawflow jpeg_6000x4000 -- --ignored --nocapture`.
+    /// A 6000x4000 photographic test image: the Kodak ground-truth images tiled.
+    fn kodak_mosaic(width: usize, height: usize) -> Option<Rgb8> {
+        let root = std::env::var("RAWFLOW_CORPUS").map_or_else(
+            |_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+            std::path::PathBuf::from,
+        );
+        let mut tiles = Vec::new();
+        for i in 1..=24 {
+            let path = root.join(format!("groundtruth/kodak24/kodim{i:02}.png"));
+            let Ok(file) = std::fs::File::open(&path) else {
+                let allowed = std::env::var("RAWFLOW_ALLOW_MISSING_CORPUS").is_ok_and(|v| v == "1");
+                assert!(
+                    allowed,
+                    "corpus image {} missing: set RAWFLOW_CORPUS",
+                    path.display()
+                );
+                return None;
+            };
+            let mut dec = png::Decoder::new(std::io::BufReader::new(file));
+            dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+            let mut r = dec.read_info().expect("kodak png");
+            let mut buf = vec![0; r.output_buffer_size().expect("size")];
+            let f = r.next_frame(&mut buf).expect("frame");
+            assert_eq!(f.color_type, png::ColorType::Rgb);
+            tiles.push((f.width as usize, f.height as usize, buf));
+        }
+        let mut img = Rgb8::new(width, height);
+        let (tw, th) = (tiles[0].0, tiles[0].1);
+        for y in 0..height {
+            for x in 0..width {
+                let (tx, ty) = (x / tw, y / th);
+                let (w, h, t) = &tiles[(ty * 7 + tx) % tiles.len()];
+                let (sx, sy) = ((x % tw).min(w - 1), (y % th).min(h - 1));
+                let (d, s) = ((y * width + x) * 3, (sy * w + sx) * 3);
+                img.data[d..d + 3].copy_from_slice(&t[s..s + 3]);
+            }
+        }
+        Some(img)
+    }
+
+    /// Timing of a 24-megapixel encode (smooth synthetic and tiled Kodak images); run with
+    /// `cargo test --release -p rawflow --lib jpeg_6000x4000 -- --ignored --nocapture`.
     #[test]
     #[ignore]
     fn jpeg_6000x4000_timing() {
-        let img = smooth_rgb8(6000, 4000);
         let meta = full_metadata();
         let embed = embed_all(&meta, srgb_icc_profile());
-        let _ = encode_jpeg(&img, 90, Subsampling::S420, embed).expect("warm-up");
-        let runs = 5;
-        let t = std::time::Instant::now();
-        let mut len = 0;
-        for _ in 0..runs {
-            len = encode_jpeg(&img, 90, Subsampling::S420, embed)
-                .expect("encode")
-                .len();
+        let images = [
+            ("smooth", Some(smooth_rgb8(6000, 4000))),
+            ("kodak", kodak_mosaic(6000, 4000)),
+        ];
+        for (name, img) in images {
+            let Some(img) = img else { continue };
+            let _ = encode_jpeg(&img, 90, Subsampling::S420, embed).expect("warm-up");
+            let runs = 5;
+            let t = std::time::Instant::now();
+            let mut len = 0;
+            for _ in 0..runs {
+                len = encode_jpeg(&img, 90, Subsampling::S420, embed)
+                    .expect("encode")
+                    .len();
+            }
+            let per = t.elapsed() / runs;
+            println!("6000x4000 RGB8 JPEG q90 4:2:0 ({name}): {per:?} per image, {len} bytes");
+            let tj_img = turbojpeg::Image {
+                pixels: &img.data[..],
+                width: img.width,
+                pitch: img.width * 3,
+                height: img.height,
+                format: turbojpeg::PixelFormat::RGB,
+            };
+            let t = std::time::Instant::now();
+            for _ in 0..runs {
+                let _ = turbojpeg::compress(tj_img, 90, turbojpeg::Subsamp::Sub2x2).expect("tj");
+            }
+            println!(
+                "  libjpeg-turbo alone, no metadata: {:?}",
+                t.elapsed() / runs
+            );
         }
-        let per = t.elapsed() / runs;
-        println!("6000x4000 RGB8 JPEG q90 4:2:0: {per:?} per image, {len} bytes");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::exif::{exif_tiff, ColorSpace, ExifContext};
+use super::exif::{exif_tiff, ColorSpace, Container, ExifContext};
 use super::{check_dims, profile_of, Embed};
 use crate::error::{Error, Result};
 use crate::image::Rgb8;
@@ -40,7 +40,7 @@ pub(crate) fn encode(image: &Rgb8, embed: Embed<'_>) -> Result<Vec<u8>> {
         let ctx = ExifContext {
             width,
             height,
-            jpeg: false,
+            container: Container::Png,
             color_space: ColorSpace::for_profile(profile),
         };
         info.exif_metadata = Some(Cow::Owned(exif_tiff(meta, &ctx)?));

@@ -56,3 +56,32 @@ pub(crate) fn psnr(a: &[u8], b: &[u8]) -> f64 {
 
 /// The sizes every encoder must handle.
 pub(crate) const ODD_SIZES: [(usize, usize); 4] = [(1, 1), (33, 17), (17, 33), (2, 1)];
+
+/// Writes one file per format into `$RAWFLOW_SAMPLE_DIR` for inspection with
+/// external tools (e.g. `exiftool -validate -warning -a`).
+#[test]
+#[ignore]
+fn write_samples() {
+    use super::{encode_jpeg, encode_png8, encode_tiff16, srgb_icc_profile, Embed, Subsampling};
+    let Ok(dir) = std::env::var("RAWFLOW_SAMPLE_DIR") else {
+        panic!("set RAWFLOW_SAMPLE_DIR");
+    };
+    let dir = std::path::Path::new(&dir);
+    let meta = full_metadata();
+    let embed = Embed {
+        icc_profile: Some(srgb_icc_profile()),
+        metadata: Some(&meta),
+    };
+    let img = smooth_rgb8(120, 80);
+    let write = |name: &str, bytes: Vec<u8>| std::fs::write(dir.join(name), bytes).expect("write");
+    write(
+        "sample.jpg",
+        encode_jpeg(&img, 90, Subsampling::S420, embed).expect("jpeg"),
+    );
+    write("sample.png", encode_png8(&img, embed).expect("png"));
+    write(
+        "sample.tif",
+        encode_tiff16(&ramp_rgb16(120, 80), embed).expect("tiff"),
+    );
+    write("sample.icc", srgb_icc_profile().to_vec());
+}

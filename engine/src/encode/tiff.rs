@@ -4,8 +4,8 @@
 //! pixel strips.
 
 use super::exif::{
-    exif_ifd, ifd0_capture_entries, offset_u32, tag, ColorSpace, Entry, ExifContext, Ifd,
-    TIFF_MAGIC_LE,
+    exif_ifd, ifd0_capture_entries, offset_u32, tag, ColorSpace, Container, Entry, ExifContext,
+    Ifd, TIFF_MAGIC_LE,
 };
 use super::{check_dims, profile_of, Embed};
 use crate::error::{Error, Result};
@@ -69,7 +69,7 @@ pub(crate) fn encode(image: &Rgb16, embed: Embed<'_>) -> Result<Vec<u8>> {
             let ctx = ExifContext {
                 width,
                 height,
-                jpeg: false,
+                container: Container::Tiff,
                 color_space: ColorSpace::for_profile(profile),
             };
             Some(exif_ifd(meta, &ctx))
