@@ -144,16 +144,36 @@ pub(crate) fn encode(
     // that its stream after SOI + JFIF APP0 already sits where it belongs once
     // our SOI + segments are written in front: no copy in the usual case.
     let drop_jfif = embed.metadata.is_some();
-    let expected_prefix = if drop_jfif { SOI.len() } else { SOI_JFIF_LEN } + segments.len();
-    let start = expected_prefix.saturating_sub(SOI_JFIF_LEN);
+    let start = splice_offset(segments.len(), drop_jfif);
     let bound = tj.buf_len(image.width, image.height).map_err(tj_err)?;
     // A zeroed `vec!` is allocated lazily by the OS: untouched pages cost nothing.
     let mut out = vec![0u8; start + bound];
     let n = tj
         .compress_to_slice(tj_image, &mut out[start..])
         .map_err(tj_err)?;
-    let produced = out
-        .get(start..start + n)
+    splice(out, start, n, &segments, drop_jfif)
+}
+
+/// Where in the output buffer the compressor should start writing so that
+/// [`splice`] needs no copy when the compressor writes SOI + a 16-byte JFIF APP0.
+fn splice_offset(segments_len: usize, drop_jfif: bool) -> usize {
+    let prefix = if drop_jfif { SOI.len() } else { SOI_JFIF_LEN } + segments_len;
+    prefix.saturating_sub(SOI_JFIF_LEN)
+}
+
+/// Turn `buf`, holding a complete JPEG stream of `n` bytes at `start`, into the
+/// final file: SOI, the APP0 segment the stream began with (unless
+/// `drop_jfif`), `segments`, then the rest of the stream.
+fn splice(
+    mut buf: Vec<u8>,
+    start: usize,
+    n: usize,
+    segments: &[u8],
+    drop_jfif: bool,
+) -> Result<Vec<u8>> {
+    let produced = start
+        .checked_add(n)
+        .and_then(|end| buf.get(start..end))
         .ok_or_else(|| err("libjpeg-turbo reported more bytes than its buffer"))?;
     let app0_end = soi_app0_len(produced)?;
 
@@ -161,30 +181,30 @@ pub(crate) fn encode(
     if drop_jfif {
         prefix.extend_from_slice(&SOI);
     } else {
-        prefix.extend_from_slice(&produced[..app0_end]);
+        prefix.extend_from_slice(produced.get(..app0_end).unwrap_or(&SOI));
     }
-    prefix.extend_from_slice(&segments);
+    prefix.extend_from_slice(segments);
 
     let body = start + app0_end..start + n;
     let final_len = prefix.len() + body.len();
     if body.start != prefix.len() {
-        // Only when libjpeg-turbo did not write the usual 16-byte JFIF APP0.
-        if final_len > out.len() {
-            out.resize(final_len, 0);
+        // Only when the stream does not start with SOI + a 16-byte JFIF APP0.
+        if final_len > buf.len() {
+            buf.resize(final_len, 0);
         }
-        out.copy_within(body, prefix.len());
+        buf.copy_within(body, prefix.len());
     }
-    out[..prefix.len()].copy_from_slice(&prefix);
-    out.truncate(final_len);
-    out.shrink_to_fit();
-    Ok(out)
+    buf[..prefix.len()].copy_from_slice(&prefix);
+    buf.truncate(final_len);
+    buf.shrink_to_fit();
+    Ok(buf)
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::tests::*;
     use super::super::{encode_jpeg, srgb_icc_profile, Embed, Subsampling};
-    use super::ICC_CHUNK;
+    use super::{splice, splice_offset, ICC_CHUNK};
     use crate::error::Error;
     use crate::image::Rgb8;
     use crate::metadata::Metadata;
@@ -230,6 +250,60 @@ mod tests {
             icc_profile: Some(icc),
             metadata: Some(meta),
         }
+    }
+
+    /// A stand-in JPEG stream: SOI, optional APP0 with `app0_payload` bytes, body, EOI.
+    fn fake_stream(app0_payload: Option<usize>) -> Vec<u8> {
+        let mut s = vec![0xFF, 0xD8];
+        if let Some(len) = app0_payload {
+            s.extend_from_slice(&[0xFF, 0xE0]);
+            s.extend_from_slice(&((len + 2) as u16).to_be_bytes());
+            s.extend((0..len).map(|i| i as u8));
+        }
+        s.extend_from_slice(&[0xFF, 0xDB, 0, 4, 9, 9, 0xFF, 0xD9]);
+        s
+    }
+
+    #[test]
+    fn splice_handles_every_app0_shape() {
+        let segs = [0xFF, 0xE1, 0, 6, b'a', b'b', b'c', b'd'];
+        let body = [0xFF, 0xDB, 0, 4, 9, 9, 0xFF, 0xD9];
+        for app0 in [None, Some(14), Some(0), Some(300)] {
+            for drop_jfif in [false, true] {
+                for slack in [0, 50] {
+                    let stream = fake_stream(app0);
+                    let start = splice_offset(segs.len(), drop_jfif);
+                    let mut buf = vec![0u8; start + stream.len() + slack];
+                    buf[start..start + stream.len()].copy_from_slice(&stream);
+                    let out = splice(buf, start, stream.len(), &segs, drop_jfif).expect("splice");
+                    let mut expected = vec![0xFF, 0xD8];
+                    if !drop_jfif {
+                        let app0_len = app0.map_or(0, |l| l + 4);
+                        expected.extend_from_slice(&stream[2..2 + app0_len]);
+                    }
+                    expected.extend_from_slice(&segs);
+                    expected.extend_from_slice(&body);
+                    assert_eq!(
+                        out, expected,
+                        "app0 {app0:?} drop {drop_jfif} slack {slack}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn splice_rejects_bad_streams() {
+        assert!(splice(vec![0; 10], 0, 10, &[], true).is_err(), "no SOI");
+        assert!(
+            splice(vec![0xFF, 0xD8], 0, 3, &[], true).is_err(),
+            "n beyond buffer"
+        );
+        let truncated = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x10, 0x00, 1, 2];
+        assert!(
+            splice(truncated, 0, 8, &[], true).is_err(),
+            "APP0 longer than stream"
+        );
     }
 
     #[test]

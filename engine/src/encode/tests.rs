@@ -85,3 +85,36 @@ fn write_samples() {
     );
     write("sample.icc", srgb_icc_profile().to_vec());
 }
+
+/// Timing of 24-megapixel TIFF16 and PNG8 encodes; run with
+/// `cargo test --release -p rawflow --lib tiff_png_6000x4000 -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn tiff_png_6000x4000_timing() {
+    use super::{encode_png8, encode_tiff16, srgb_icc_profile, Embed};
+    let meta = full_metadata();
+    let embed = Embed {
+        icc_profile: Some(srgb_icc_profile()),
+        metadata: Some(&meta),
+    };
+    let img8 = smooth_rgb8(6000, 4000);
+    let img16 = ramp_rgb16(6000, 4000);
+    let runs = 3;
+    let t = std::time::Instant::now();
+    let mut len = 0;
+    for _ in 0..runs {
+        len = encode_tiff16(&img16, embed).expect("tiff").len();
+    }
+    println!(
+        "6000x4000 RGB16 TIFF: {:?} per image, {len} bytes",
+        t.elapsed() / runs
+    );
+    let t = std::time::Instant::now();
+    for _ in 0..runs {
+        len = encode_png8(&img8, embed).expect("png").len();
+    }
+    println!(
+        "6000x4000 RGB8 PNG (smooth): {:?} per image, {len} bytes",
+        t.elapsed() / runs
+    );
+}

@@ -107,10 +107,18 @@ pub(crate) fn encode(image: &Rgb16, embed: Embed<'_>) -> Result<Vec<u8>> {
         exif.write(&mut out, 0)?;
     }
     out.resize(pixels_at, 0);
-    out.resize(total, 0);
-    for (dst, v) in out[pixels_at..].chunks_exact_mut(2).zip(&image.data) {
-        dst.copy_from_slice(&v.to_le_bytes());
+    // Convert through a small cache-resident block: no zero-filling of the
+    // large output, and the conversion loop vectorises (a plain copy on
+    // little-endian machines).
+    let mut block = [0u8; 16 * 1024];
+    for chunk in image.data.chunks(block.len() / 2) {
+        let bytes = &mut block[..chunk.len() * 2];
+        for (dst, v) in bytes.chunks_exact_mut(2).zip(chunk) {
+            dst.copy_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(bytes);
     }
+    debug_assert_eq!(out.len(), total);
     Ok(out)
 }
 
