@@ -556,6 +556,7 @@ mod tests {
             let mut out = vec![[0u8; 3]; input.len()];
             t.transform_pixels(&input, &mut out);
             let d = max_diff(&input, &out);
+            println!("max difference {d}/255");
             assert!(d <= 1, "max difference {d}/255");
         }
     }
