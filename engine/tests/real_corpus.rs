@@ -20,16 +20,35 @@ fn corpus_raw_dir() -> Option<PathBuf> {
 #[test]
 fn every_corpus_file_decodes_or_fails_cleanly() {
     let Some(dir) = corpus_raw_dir() else { return };
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e != "tsv" && e != "md")).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e != "tsv" && e != "md"))
+        .collect();
     files.sort();
-    assert!(files.len() >= 10, "expected the corpus files in {}", dir.display());
+    assert!(
+        files.len() >= 10,
+        "expected the corpus files in {}",
+        dir.display()
+    );
     for file in files {
         match rawflow::decode_file(&file) {
             Ok(raw) => {
                 let a = raw.active_area;
-                assert!(a.width >= 16 && a.height >= 16, "{}: tiny active area {a:?}", file.display());
+                assert!(
+                    a.width >= 16 && a.height >= 16,
+                    "{}: tiny active area {a:?}",
+                    file.display()
+                );
                 assert!(raw.white > 0.0);
-                println!("decoded {}: {} {}x{} cfa {}", file.display(), raw.format, a.width, a.height, raw.cfa.name());
+                println!(
+                    "decoded {}: {} {}x{} cfa {}",
+                    file.display(),
+                    raw.format,
+                    a.width,
+                    a.height,
+                    raw.cfa.name()
+                );
             }
             Err(e) => {
                 let msg = e.to_string();

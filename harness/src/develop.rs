@@ -16,13 +16,16 @@ use rayon::prelude::*;
 
 /// File extensions searched for when an input is a folder (compared case-insensitively).
 pub const RAW_EXTENSIONS: &[&str] = &[
-    "3fr", "ari", "arw", "cr2", "cr3", "crw", "dcr", "dng", "erf", "gpr", "iiq", "kdc", "mef", "mos", "mrw", "nef", "nrw", "orf", "pef", "qtk", "raf",
-    "rw2", "rwl", "sr2", "srf", "srw", "x3f",
+    "3fr", "ari", "arw", "cr2", "cr3", "crw", "dcr", "dng", "erf", "gpr", "iiq", "kdc", "mef",
+    "mos", "mrw", "nef", "nrw", "orf", "pef", "qtk", "raf", "rw2", "rwl", "sr2", "srf", "srw",
+    "x3f",
 ];
 
 #[derive(Args, Debug)]
-#[command(after_help = "Exit status: 0 when every file was developed, 1 when any failed, 2 for bad usage.\n\
-Examples:\n  rawflow develop IMG_0001.CR2 -o out\n  rawflow develop shoot/ -o web --size 2048 --quality 85\n  rawflow develop *.DNG -o masters --format tiff")]
+#[command(
+    after_help = "Exit status: 0 when every file was developed, 1 when any failed, 2 for bad usage.\n\
+Examples:\n  rawflow develop IMG_0001.CR2 -o out\n  rawflow develop shoot/ -o web --size 2048 --quality 85\n  rawflow develop *.DNG -o masters --format tiff"
+)]
 pub struct DevelopArgs {
     /// RAW files, or folders searched recursively for RAW files (by extension).
     #[arg(required = true, value_name = "INPUT")]
@@ -46,7 +49,12 @@ pub struct DevelopArgs {
     #[arg(long, value_enum, default_value_t = Demosaic::Fast)]
     demosaic: Demosaic,
     /// Exposure change in EV (stops), e.g. 0.5 or -1.
-    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true, value_name = "EV")]
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        allow_hyphen_values = true,
+        value_name = "EV"
+    )]
     exposure: f32,
     /// White balance: as-shot, daylight, or three multipliers "R,G,B" (e.g. 2.1,1,1.4).
     #[arg(long, default_value = "as-shot", value_parser = parse_wb, value_name = "WB")]
@@ -75,10 +83,18 @@ fn parse_wb(s: &str) -> Result<WhiteBalance, String> {
         "as-shot" | "asshot" | "camera" => Ok(WhiteBalance::AsShot),
         "daylight" | "d65" => Ok(WhiteBalance::Daylight),
         _ => {
-            let parts: Vec<f32> = s.split(',').map(|p| p.trim().parse::<f32>()).collect::<Result<_, _>>().map_err(|e| format!("{s:?}: {e}"))?;
+            let parts: Vec<f32> = s
+                .split(',')
+                .map(|p| p.trim().parse::<f32>())
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("{s:?}: {e}"))?;
             match parts.as_slice() {
-                [r, g, b] if [r, g, b].iter().all(|v| v.is_finite() && **v > 0.0) => Ok(WhiteBalance::Multipliers([*r, *g, *b])),
-                _ => Err(format!("{s:?}: expected as-shot, daylight or three positive numbers R,G,B")),
+                [r, g, b] if [r, g, b].iter().all(|v| v.is_finite() && **v > 0.0) => {
+                    Ok(WhiteBalance::Multipliers([*r, *g, *b]))
+                }
+                _ => Err(format!(
+                    "{s:?}: expected as-shot, daylight or three positive numbers R,G,B"
+                )),
             }
         }
     }
@@ -114,7 +130,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 fn is_raw(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| RAW_EXTENSIONS.iter().any(|r| r.eq_ignore_ascii_case(e)))
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| RAW_EXTENSIONS.iter().any(|r| r.eq_ignore_ascii_case(e)))
 }
 
 /// Give each input a distinct output stem ("IMG_1", "IMG_1-2", …).
@@ -123,7 +141,10 @@ fn output_stems(files: &[PathBuf]) -> Vec<String> {
     files
         .iter()
         .map(|f| {
-            let stem = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "image".into());
+            let stem = f
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "image".into());
             let n = seen.entry(stem.to_lowercase()).or_insert(0);
             *n += 1;
             if *n == 1 {
@@ -139,7 +160,10 @@ fn output_stems(files: &[PathBuf]) -> Vec<String> {
 /// a partial file never appears under the final name.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.partial", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -157,22 +181,33 @@ struct Outcome {
     megapixels: f64,
 }
 
-fn develop_one(input: &Path, outdir: &Path, stem: &str, recipe: &Recipe) -> Result<Outcome, String> {
+fn develop_one(
+    input: &Path,
+    outdir: &Path,
+    stem: &str,
+    recipe: &Recipe,
+) -> Result<Outcome, String> {
     let raw = rawflow::decode_file(input).map_err(|e| e.to_string())?;
     let mut timings = Timings::default();
     let rendered = develop_recipe(&raw, recipe, &mut timings).map_err(|e| e.to_string())?;
     for r in &rendered {
         let path = outdir.join(format!("{stem}.{}", r.format.extension()));
-        write_atomically(&path, &r.bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        write_atomically(&path, &r.bytes)
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
-    Ok(Outcome { megapixels: raw.megapixels() })
+    Ok(Outcome {
+        megapixels: raw.megapixels(),
+    })
 }
 
 /// Run `rawflow develop`.
 pub fn run(args: DevelopArgs) -> ExitCode {
     let files = match collect_inputs(&args.inputs) {
         Ok(f) if f.is_empty() => {
-            eprintln!("error: no RAW files found in the inputs (extensions: {})", RAW_EXTENSIONS.join(", "));
+            eprintln!(
+                "error: no RAW files found in the inputs (extensions: {})",
+                RAW_EXTENSIONS.join(", ")
+            );
             return ExitCode::from(2);
         }
         Ok(f) => f,
@@ -211,8 +246,10 @@ pub fn run(args: DevelopArgs) -> ExitCode {
     let bar = if !args.quiet && std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(files.len() as u64);
         bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} files, {elapsed} elapsed, ETA {eta} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} files, {elapsed} elapsed, ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar
     } else {
@@ -222,20 +259,23 @@ pub fn run(args: DevelopArgs) -> ExitCode {
     let failures = AtomicUsize::new(0);
     let megapixels = Mutex::new(0.0f64);
     pool.install(|| {
-        files.par_iter().zip(stems.par_iter()).for_each(|(file, stem)| {
-            match develop_one(file, &args.output, stem, &recipe) {
-                Ok(o) => {
-                    if let Ok(mut mp) = megapixels.lock() {
-                        *mp += o.megapixels;
+        files
+            .par_iter()
+            .zip(stems.par_iter())
+            .for_each(|(file, stem)| {
+                match develop_one(file, &args.output, stem, &recipe) {
+                    Ok(o) => {
+                        if let Ok(mut mp) = megapixels.lock() {
+                            *mp += o.megapixels;
+                        }
+                    }
+                    Err(reason) => {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                        bar.suspend(|| eprintln!("failed: {}: {reason}", file.display()));
                     }
                 }
-                Err(reason) => {
-                    failures.fetch_add(1, Ordering::Relaxed);
-                    bar.suspend(|| eprintln!("failed: {}: {reason}", file.display()));
-                }
-            }
-            bar.inc(1);
-        })
+                bar.inc(1);
+            })
     });
     bar.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
@@ -262,14 +302,21 @@ mod tests {
 
     #[test]
     fn duplicate_stems_get_suffixes() {
-        let files = vec![PathBuf::from("a/IMG_1.CR2"), PathBuf::from("b/IMG_1.dng"), PathBuf::from("c/IMG_2.NEF")];
+        let files = vec![
+            PathBuf::from("a/IMG_1.CR2"),
+            PathBuf::from("b/IMG_1.dng"),
+            PathBuf::from("c/IMG_2.NEF"),
+        ];
         assert_eq!(output_stems(&files), vec!["IMG_1", "IMG_1-2", "IMG_2"]);
     }
 
     #[test]
     fn white_balance_parses() {
         assert_eq!(parse_wb("as-shot"), Ok(WhiteBalance::AsShot));
-        assert_eq!(parse_wb("2,1,1.5"), Ok(WhiteBalance::Multipliers([2.0, 1.0, 1.5])));
+        assert_eq!(
+            parse_wb("2,1,1.5"),
+            Ok(WhiteBalance::Multipliers([2.0, 1.0, 1.5]))
+        );
         assert!(parse_wb("2,1").is_err());
         assert!(parse_wb("-1,1,1").is_err());
     }
