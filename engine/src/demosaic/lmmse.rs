@@ -14,8 +14,7 @@
 //!
 //! Tiles arrive RGGB-aligned (red at even row and column).
 
-use std::sync::OnceLock;
-
+use super::curve::{curves, lookup};
 use super::rcd::first;
 use super::tile::{Kernel, Scratch, TileIn};
 
@@ -27,7 +26,7 @@ pub(crate) struct Lmmse {
 
 impl Default for Lmmse {
     fn default() -> Self {
-        Self { passes: std::env::var("RAWFLOW_LMMSE_PASSES").ok().and_then(|v| v.parse().ok()).unwrap_or(2) }
+        Self { passes: 2 }
     }
 }
 
@@ -39,40 +38,6 @@ const GAUSS: [f32; 5] = [
     0.066_282_6,
     0.027_630_7,
 ];
-
-const LUT_SIZE: usize = 65536;
-
-/// Lookup tables for the sRGB curve and its inverse on 0..=1.
-struct Curves {
-    encode: Vec<f32>,
-    decode: Vec<f32>,
-}
-
-fn curves() -> &'static Curves {
-    static C: OnceLock<Curves> = OnceLock::new();
-    C.get_or_init(|| {
-        let n = LUT_SIZE;
-        let x = |i: usize| i as f32 / (n - 1) as f32;
-        Curves {
-            encode: (0..n + 1)
-                .map(|i| super::quality::linear_to_srgb(x(i.min(n - 1))))
-                .collect(),
-            decode: (0..n + 1)
-                .map(|i| super::quality::srgb_to_linear(x(i.min(n - 1))))
-                .collect(),
-        }
-    })
-}
-
-/// Linearly interpolated table lookup for `v` in 0..=1 (clamped).
-#[inline(always)]
-fn lookup(t: &[f32], v: f32) -> f32 {
-    let f = v.clamp(0.0, 1.0) * (LUT_SIZE - 1) as f32;
-    let i = f as usize;
-    let a = t[i];
-    let b = t[i + 1];
-    a + (b - a) * (f - i as f32)
-}
 
 /// Median of nine values (exchange network).
 #[inline(always)]
@@ -130,8 +95,8 @@ impl Kernel for Lmmse {
                 let i = y * w + x;
                 let c = a[i];
                 let eh = 0.5 * (a[i - 1] + a[i + 1]) + 0.25 * (2.0 * c - a[i - 2] - a[i + 2]);
-                let ev = 0.5 * (a[i - w] + a[i + w])
-                    + 0.25 * (2.0 * c - a[i - 2 * w] - a[i + 2 * w]);
+                let ev =
+                    0.5 * (a[i - w] + a[i + w]) + 0.25 * (2.0 * c - a[i - 2 * w] - a[i + 2 * w]);
                 if (x + y) & 1 == 1 {
                     // Green site: estimate the other colour.
                     dh[i] = c - eh;
@@ -187,8 +152,8 @@ impl Kernel for Lmmse {
             for x in (first(11, y, false)..w - 11).step_by(2) {
                 let i = y * w + x;
                 let plane = if y & 1 == 0 { &mut *dbg } else { &mut *drg };
-                plane[i] =
-                    0.25 * (plane[i - w - 1] + plane[i - w + 1] + plane[i + w - 1] + plane[i + w + 1]);
+                plane[i] = 0.25
+                    * (plane[i - w - 1] + plane[i - w + 1] + plane[i + w - 1] + plane[i + w + 1]);
             }
         }
         for y in 12..h - 12 {

@@ -10,7 +10,7 @@
 //! | method | Bayer (any phase) | X-Trans (any shift) |
 //! |---|---|---|
 //! | [`DemosaicMethod::Bilinear`] | bilinear | 3×3 neighbourhood mean |
-//! | [`DemosaicMethod::Fast`] | RCD (ratio corrected) | directional, homogeneity-directed |
+//! | [`DemosaicMethod::Fast`] | RCD (ratio corrected), gamma-encoded | directional, homogeneity-directed |
 //! | [`DemosaicMethod::Best`] | directional LMMSE + median refinement | as `Fast` |
 //!
 //! Images smaller than a few CFA periods use a simple nearest-samples method.
@@ -30,6 +30,7 @@
 //! assert_eq!(rgb.pixel(7, 7), [0.5, 0.5, 0.5]);
 //! ```
 
+mod curve;
 mod lmmse;
 pub mod quality;
 mod rcd;
@@ -93,7 +94,7 @@ pub fn demosaic(mosaic: &Mosaic, method: DemosaicMethod) -> Result<RgbF32> {
     let out = if cfa.bayer_phase().is_some() {
         match method {
             DemosaicMethod::Bilinear => bilinear(),
-            DemosaicMethod::Fast => tile::run(mosaic, &rcd::Rcd),
+            DemosaicMethod::Fast => tile::run(mosaic, &curve::Encoded(rcd::Rcd)),
             DemosaicMethod::Best => tile::run(mosaic, &lmmse::Lmmse::default()),
         }
     } else if cfa.is_xtrans() {

@@ -43,6 +43,8 @@ impl TileIn<'_> {
 #[derive(Default)]
 pub(crate) struct Scratch {
     bufs: Vec<Vec<f32>>,
+    /// A transformed copy of the tile input, for kernel wrappers.
+    pub input: Vec<f32>,
 }
 
 impl Scratch {
