@@ -72,7 +72,7 @@ fn median9(mut p: [f32; 9]) -> f32 {
 
 impl Kernel for Lmmse {
     fn border(&self) -> usize {
-        12 + self.passes
+        13 + self.passes
     }
 
     fn run(&self, tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
@@ -148,25 +148,24 @@ impl Kernel for Lmmse {
                 }
             }
         }
-        for y in 11..h - 11 {
-            for x in (first(11, y, false)..w - 11).step_by(2) {
+        for y in 12..h - 12 {
+            for x in (first(12, y, false)..w - 12).step_by(2) {
                 let i = y * w + x;
                 let plane = if y & 1 == 0 { &mut *dbg } else { &mut *drg };
-                plane[i] = 0.25
-                    * (plane[i - w - 1] + plane[i - w + 1] + plane[i + w - 1] + plane[i + w + 1]);
+                plane[i] = weighted4(plane, gg, i, [w + 1, w - 1]);
             }
         }
-        for y in 12..h - 12 {
-            for x in (first(12, y, true)..w - 12).step_by(2) {
+        for y in 13..h - 13 {
+            for x in (first(13, y, true)..w - 13).step_by(2) {
                 let i = y * w + x;
                 for plane in [&mut *drg, &mut *dbg] {
-                    plane[i] = 0.25 * (plane[i - w] + plane[i + w] + plane[i - 1] + plane[i + 1]);
+                    plane[i] = weighted4(plane, gg, i, [w, 1]);
                 }
             }
         }
 
         // 4. Median refinement of the colour differences.
-        let mut lo = 12;
+        let mut lo = 13;
         for _ in 0..self.passes {
             lo += 1;
             for (src, dst) in [(&*drg, &mut *fh), (&*dbg, &mut *fv)] {
@@ -245,4 +244,22 @@ fn lmmse_1d(obs: &[f32], low: &[f32], i: usize, step: usize) -> (f32, f32) {
     }
     let x = (obs[i] * vx + low[i] * vn) / (vx + vn);
     (x, vx * vn / (vx + vn))
+}
+
+/// The colour difference at `i` from its four neighbours at `i ± steps[0]` and
+/// `i ± steps[1]`, each weighted by the inverse of the gradients towards it.
+#[inline(always)]
+fn weighted4(diff: &[f32], g: &[f32], i: usize, steps: [usize; 2]) -> f32 {
+    let gi = g[i];
+    let (mut s, mut n) = (0.0f32, 0.0f32);
+    for st in steps {
+        for (k, far) in [(i - st, i - 2 * st), (i + st, i + 2 * st)] {
+            let opp = 2 * i - k;
+            let wt = 1.0
+                / (1e-3 + (gi - g[k]).abs() + (g[k] - g[far]).abs() + (diff[k] - diff[opp]).abs());
+            s += wt * diff[k];
+            n += wt;
+        }
+    }
+    s / n
 }

@@ -61,7 +61,7 @@ fn scene_floor(method: DemosaicMethod, xtrans: bool) -> f64 {
     match (method, xtrans) {
         (DemosaicMethod::Bilinear, false) => 26.0,
         (DemosaicMethod::Fast, false) => 31.3,
-        (DemosaicMethod::Best, false) => 26.0,
+        (DemosaicMethod::Best, false) => 27.8,
         (DemosaicMethod::Bilinear, true) => 26.3,
         (_, true) => 27.0,
     }
