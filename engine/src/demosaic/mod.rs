@@ -27,7 +27,7 @@
 //!     data: vec![0.5; 256],
 //! };
 //! let rgb = demosaic(&mosaic, DemosaicMethod::Fast).unwrap();
-//! assert_eq!(rgb.pixel(7, 7), [0.5, 0.5, 0.5]);
+//! assert!(rgb.pixel(7, 7).iter().all(|v| (v - 0.5).abs() < 1e-5));
 //! ```
 
 mod curve;
