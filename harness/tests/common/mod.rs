@@ -344,3 +344,51 @@ pub fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     rawflow_jobs::ids::hex(&sha2::Sha256::digest(bytes))
 }
+
+/// The audit trail of every job in the data folder, read with the job store
+/// the server uses: job id → [(from, to, attempt, worker)].
+pub fn transitions(
+    data: &Path,
+    job_ids: &[String],
+) -> Vec<(String, Vec<rawflow_jobs::Transition>)> {
+    use rawflow_jobs::JobStore;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = rawflow_jobs::SqliteJobStore::open(data.join("jobs.sqlite")).unwrap();
+        let mut out = Vec::new();
+        for id in job_ids {
+            out.push((id.clone(), store.transitions(id).await.unwrap()));
+        }
+        out
+    })
+}
+
+/// Every file under `dir`, relative, sorted (including temporary ones).
+pub fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Decode a JPEG: (width, height).
+pub fn decode_jpeg(bytes: &[u8]) -> (usize, usize) {
+    let img = turbojpeg::decompress(bytes, turbojpeg::PixelFormat::RGB).expect("a valid JPEG");
+    (img.width, img.height)
+}
