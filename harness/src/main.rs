@@ -1,28 +1,48 @@
 //! `rawflow`: develop camera RAW files, run the studio pipeline locally, or run the EC2 worker.
 
+mod demo;
 mod develop;
+mod sample_dng;
+mod serve;
+mod worker_runtime;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 /// Fast, colour-accurate camera RAW development.
-#[derive(Parser, Debug)]
+#[derive(Parser)]
 #[command(name = "rawflow", version, about, long_about = None, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand)]
 enum Command {
     /// Develop RAW files (or folders of them) into JPEG, TIFF or PNG files.
     Develop(develop::DevelopArgs),
+    /// Run the studio pipeline on this machine: HTTP API, job store and workers.
+    Serve(serve::ServeArgs),
+    /// Start a server in-process, develop one RAW file through the API, and download it.
+    Demo(demo::DemoArgs),
+}
+
+/// Print an error chain and map it to exit status 1.
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
+    match Cli::parse().command {
         Command::Develop(args) => develop::run(args),
+        Command::Serve(args) => report(serve::run(args)),
+        Command::Demo(args) => report(demo::run(args)),
     }
 }

@@ -12,7 +12,7 @@ fn kodak_synthetic_dngs_develop_correctly_in_every_configuration() {
     }
     let phases = BayerPhase::ALL;
     let blacks = [BlackLevels::Uniform(0), BlackLevels::Uniform(512), BlackLevels::Uniform(2048), BlackLevels::PerPosition([510, 514, 508, 516])];
-    let orientations = [Orientation::Normal, Orientation::Rotate180, Orientation::Rotate90, Orientation::Rotate270];
+    let orientations = [Orientation::Normal, Orientation::Rotate180, Orientation::Rotate90Cw, Orientation::Rotate270Cw];
     let cameras = [CANON_EOS_5D_MARK_II, NIKON_D700, SONY_ILCE_7M3];
     let recipe = png_recipe();
     let (mut cpsnr, mut de, mut n) = (0.0, 0.0, 0.0);

@@ -1,0 +1,39 @@
+//! The rawflow job system, shared by the embedded server (`rawflow serve`),
+//! the EC2 worker and the AWS Lambdas.
+//!
+//! It knows nothing of the RAW engine (jobs are run through a [`Processor`]),
+//! of HTTP servers, or — in its public traits — of SQLite:
+//!
+//! - [`ObjectStore`]: where RAW inputs and developed outputs live
+//!   ([`LocalObjectStore`] here; S3 later). Writes are atomic.
+//! - [`JobStore`]: job records with leases, retries and an audit trail
+//!   ([`SqliteJobStore`] behind the default `sqlite` feature; DynamoDB later).
+//! - [`Worker`]: the claim → fetch → process → store → complete loop.
+//! - [`uploads`]: job creation — upload intents, and the object-created
+//!   event that records a job exactly once.
+//! - [`auth`] and [`link`]: bearer tokens and HMAC-signed, expiring links.
+
+pub mod auth;
+pub mod ids;
+pub mod job_store;
+pub mod key;
+pub mod link;
+pub mod model;
+pub mod names;
+pub mod object_store;
+pub mod processor;
+pub mod uploads;
+pub mod worker;
+
+#[cfg(feature = "sqlite")]
+pub use job_store::sqlite::SqliteJobStore;
+pub use job_store::{CreateOutcome, JobFilter, JobStore, JobStoreError};
+pub use key::{KeyError, ObjectKey};
+pub use link::{LinkError, LinkSigner};
+pub use model::{
+    Client, FailOutcome, Job, JobStatus, Lease, NewJob, OutputRecord, Transition, UploadIntent,
+};
+pub use object_store::local::LocalObjectStore;
+pub use object_store::{ObjectMeta, ObjectStore, PutMode, StoreError};
+pub use processor::{ProcessError, ProcessOutput, Processor, RenderedOutput};
+pub use worker::{Worker, WorkerConfig};

@@ -1,0 +1,210 @@
+//! The records of the job system.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    /// Waiting for a worker.
+    Pending,
+    /// Claimed by a worker holding a lease.
+    Running,
+    /// All outputs stored.
+    Completed,
+    /// Gave up: a permanent error, or too many failed attempts.
+    Failed,
+}
+
+impl JobStatus {
+    /// The lower-case name used in storage and in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JobStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "pending" => Ok(Self::Pending),
+            "running" => Ok(Self::Running),
+            "completed" => Ok(Self::Completed),
+            "failed" => Ok(Self::Failed),
+            other => Err(format!(
+                "unknown status {other:?} (use pending, running, completed or failed)"
+            )),
+        }
+    }
+}
+
+/// A studio client (a photographer or customer with their own token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// Id (hex).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// SHA-256 of the client's bearer token.
+    pub token_hash: [u8; 32],
+    /// Creation time, ms since the epoch.
+    pub created_at: i64,
+}
+
+/// An upload the admin has announced; the object-created event turns it into a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadIntent {
+    /// The job id reserved for the upload.
+    pub job_id: String,
+    /// The owning client.
+    pub client_id: String,
+    /// The file name the client gave.
+    pub filename: String,
+    /// The recipe to develop with.
+    pub recipe: String,
+    /// When the intent was made, ms since the epoch.
+    pub created_at: i64,
+    /// When its upload link expires, ms since the epoch.
+    pub expires_at: i64,
+}
+
+/// What the object-created event records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    /// Job id (from the key).
+    pub id: String,
+    /// Owning client (from the key).
+    pub client_id: String,
+    /// The RAW input's key.
+    pub input_key: String,
+    /// SHA-256 of the input, lower-case hex (or the store's etag).
+    pub input_sha256: String,
+    /// Size of the input in bytes.
+    pub input_bytes: u64,
+    /// The client's file name.
+    pub filename: String,
+    /// Recipe name.
+    pub recipe: String,
+    /// Attempts before the job is failed.
+    pub max_attempts: u32,
+}
+
+/// One stored output of a job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputRecord {
+    /// Rendition name.
+    pub name: String,
+    /// Object key.
+    pub key: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256, lower-case hex.
+    pub sha256: String,
+    /// MIME type.
+    pub content_type: String,
+}
+
+/// A job record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// Job id.
+    pub id: String,
+    /// Owning client.
+    pub client_id: String,
+    /// The RAW input's key.
+    pub input_key: String,
+    /// SHA-256 of the input (hex).
+    pub input_sha256: String,
+    /// Input size in bytes.
+    pub input_bytes: u64,
+    /// The client's file name.
+    pub filename: String,
+    /// Recipe name.
+    pub recipe: String,
+    /// Status.
+    pub status: JobStatus,
+    /// Attempts made so far (claims).
+    pub attempts: u32,
+    /// Attempts allowed.
+    pub max_attempts: u32,
+    /// The current lease's token, while running.
+    pub lease_owner: Option<String>,
+    /// When the current lease expires, ms since the epoch.
+    pub lease_expires_at: Option<i64>,
+    /// The worker that ran (or runs) the last attempt.
+    pub worker_id: Option<String>,
+    /// Seconds per stage of the last attempt, in order.
+    pub timings: Vec<(String, f64)>,
+    /// Stored outputs (set on completion).
+    pub outputs: Vec<OutputRecord>,
+    /// The last error.
+    pub error: Option<String>,
+    /// Creation time, ms since the epoch.
+    pub created_at: i64,
+    /// Last change, ms since the epoch.
+    pub updated_at: i64,
+    /// First claim, ms since the epoch.
+    pub started_at: Option<i64>,
+    /// Completion or final failure, ms since the epoch.
+    pub finished_at: Option<i64>,
+}
+
+/// Proof that a worker holds a job: conditional updates check the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The job.
+    pub job_id: String,
+    /// Unique per claim.
+    pub token: String,
+    /// The worker holding it.
+    pub worker_id: String,
+    /// The attempt number this lease belongs to.
+    pub attempt: u32,
+}
+
+/// What became of a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOutcome {
+    /// The job went back to `pending` for another attempt.
+    Retry,
+    /// The job is `failed` for good.
+    Failed,
+    /// The lease had been lost: nothing was written.
+    LeaseLost,
+}
+
+/// One entry of the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// Order of the entry (increasing).
+    pub seq: i64,
+    /// The job.
+    pub job_id: String,
+    /// The status before (`None` on creation).
+    pub from: Option<JobStatus>,
+    /// The status after.
+    pub to: JobStatus,
+    /// The attempt number at the time.
+    pub attempt: u32,
+    /// The worker that made the change, if any.
+    pub worker_id: Option<String>,
+    /// When, ms since the epoch.
+    pub at: i64,
+    /// A note (error, "lease expired", …).
+    pub detail: Option<String>,
+}
