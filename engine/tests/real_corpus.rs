@@ -1,5 +1,6 @@
-//! Every real RAW file of the shared corpus either decodes to a sane image or
-//! fails with a typed error; none panics.
+//! Every real RAW file of the shared corpus either develops to a plausible
+//! image (size and orientation right, not blank, not clipped) or fails with a
+//! typed error; none panics.
 
 use std::path::PathBuf;
 
@@ -41,13 +42,57 @@ fn every_corpus_file_decodes_or_fails_cleanly() {
                     file.display()
                 );
                 assert!(raw.white > 0.0);
+                let linear = rawflow::develop_linear(
+                    &raw,
+                    &rawflow::DevelopOptions::default(),
+                    &mut rawflow::Timings::default(),
+                )
+                .unwrap_or_else(|e| {
+                    panic!("{}: decoded but failed to develop: {e}", file.display())
+                });
+                let (w, h) = if raw.orientation.swaps_axes() {
+                    (a.height, a.width)
+                } else {
+                    (a.width, a.height)
+                };
+                assert_eq!(
+                    (linear.width, linear.height),
+                    (w, h),
+                    "{}: developed size",
+                    file.display()
+                );
+                let srgb = rawflow::stages::transfer::to_srgb8(&linear);
+                let n = srgb.data.len() as f64;
+                let mean = srgb.data.iter().map(|v| f64::from(*v)).sum::<f64>() / n;
+                let sd = (srgb
+                    .data
+                    .iter()
+                    .map(|v| (f64::from(*v) - mean).powi(2))
+                    .sum::<f64>()
+                    / n)
+                    .sqrt();
+                let clipped = srgb.data.iter().filter(|v| **v == 255).count() as f64 / n;
                 println!(
-                    "decoded {}: {} {}x{} cfa {}",
+                    "decoded {}: {} {}x{} cfa {}; developed {}x{}, mean {mean:.0}, sd {sd:.0}, clipped {:.1} %",
                     file.display(),
                     raw.format,
                     a.width,
                     a.height,
-                    raw.cfa.name()
+                    raw.cfa.name(),
+                    linear.width,
+                    linear.height,
+                    clipped * 100.0
+                );
+                assert!(
+                    sd > 8.0 && (10.0..245.0).contains(&mean),
+                    "{}: blank-looking image (mean {mean}, sd {sd})",
+                    file.display()
+                );
+                assert!(
+                    clipped < 0.25,
+                    "{}: {:.1} % of samples clipped",
+                    file.display(),
+                    clipped * 100.0
                 );
             }
             Err(e) => {
