@@ -6,6 +6,7 @@ mod sample_dng;
 mod serve;
 mod worker_runtime;
 // --- end serve ---
+mod worker_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +26,8 @@ enum Command {
     /// Start a server in-process, develop one RAW file through the API, and download it.
     Demo(demo::DemoArgs),
     // --- end serve ---
+    /// Claim and develop jobs until idle (the EC2 worker; also runs on a serve data folder).
+    Worker(worker_cmd::WorkerArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -33,5 +36,6 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args),
         Command::Demo(args) => demo::run(args),
         // --- end serve ---
+        Command::Worker(args) => worker_cmd::run(args),
     }
 }
