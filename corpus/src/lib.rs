@@ -1,1 +1,72 @@
-//! Synthetic RAW test corpus.
+//! Synthetic RAW test corpus with known ground truth, and a scorer.
+//!
+//! * [`image`]: 8/16-bit sRGB images and PNG I/O ([`load_png`]).
+//! * [`scenes`]: procedural ground truths (colour charts, zone plate, ...).
+//! * [`synth`]: the physics from sRGB truth to raw values, and the DNG writer
+//!   ([`write_dng`]); [`camera`] holds real cameras' colour matrices.
+//! * [`score`]: CPSNR, CIEDE2000 and exposure ratio of a developed image.
+//!
+//! This crate deliberately does not depend on the `rawflow` engine, so that
+//! it stays an independent ground truth.
+//!
+//! ```
+//! use rawflow_corpus::*;
+//!
+//! # fn main() -> rawflow_corpus::Result<()> {
+//! let truth = scenes::color_chart(96, 64);
+//! let params = SynthParams {
+//!     cfa: CfaLayout::Bayer(BayerPhase::Gbrg),
+//!     black: BlackLevels::PerPosition([512, 514, 510, 512]),
+//!     orientation: Orientation::Rotate90Cw,
+//!     ..SynthParams::default()
+//! };
+//! let dng: Vec<u8> = write_dng(&truth, &params)?;
+//! assert!(dng.starts_with(b"II*\0"));
+//! // ... develop `dng` with the engine, then:
+//! let developed = truth.clone();
+//! let s = score(&developed, &truth, score::DEFAULT_BORDER)?;
+//! assert_eq!(s.cpsnr_db, score::CPSNR_CAP_DB);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod camera;
+pub mod ciede2000;
+pub mod color;
+pub mod error;
+pub mod image;
+pub mod noise;
+pub mod orientation;
+pub mod scenes;
+pub mod score;
+pub mod synth;
+pub mod tiff;
+
+pub use camera::{Camera, CANON_EOS_5D_MARK_II, FUJIFILM_X_T2, NIKON_D700, SONY_ILCE_7M3};
+pub use ciede2000::{ciede2000, Lab};
+pub use error::{Error, Result};
+pub use image::{load_png, load_png16, png_to_srgb16, png_to_srgb8, SrgbImage, SrgbImage16};
+pub use orientation::Orientation;
+pub use score::{score, score16, score_any, Score};
+pub use synth::{
+    synthesize, write_dng, BayerPhase, BlackLevels, CaptureInfo, CfaLayout, Noise, RawMosaic,
+    SynthParams,
+};
+
+use std::path::PathBuf;
+
+/// The shared corpus directory: env `RAWFLOW_CORPUS`, else `../shared/corpus`
+/// relative to the workspace root.
+pub fn corpus_dir() -> PathBuf {
+    match std::env::var_os("RAWFLOW_CORPUS") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+    }
+}
+
+/// Path of Kodak ground truth `n` (1..=24): `<corpus>/groundtruth/kodak24/kodimNN.png`.
+pub fn kodak_path(n: usize) -> PathBuf {
+    corpus_dir()
+        .join("groundtruth/kodak24")
+        .join(format!("kodim{n:02}.png"))
+}

@@ -1,18 +1,19 @@
-//! The `rawflow` command.
+//! `rawflow`: develop camera RAW files, run the studio pipeline locally, or run the EC2 worker.
 
-// --- serve / worker / demo (branch `serve`) ---
 mod demo;
+mod develop;
 mod sample_dng;
 mod serve;
 mod worker_runtime;
-// --- end serve ---
 mod worker_cmd;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// rawflow: camera-RAW development for the studio.
+/// Fast, colour-accurate camera RAW development.
 #[derive(Parser)]
-#[command(name = "rawflow", version, about)]
+#[command(name = "rawflow", version, about, long_about = None, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -20,22 +21,32 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    // --- serve / worker / demo (branch `serve`) ---
+    /// Develop RAW files (or folders of them) into JPEG, TIFF or PNG files.
+    Develop(develop::DevelopArgs),
     /// Run the studio pipeline on this machine: HTTP API, job store and workers.
     Serve(serve::ServeArgs),
     /// Start a server in-process, develop one RAW file through the API, and download it.
     Demo(demo::DemoArgs),
-    // --- end serve ---
     /// Claim and develop jobs until idle (the EC2 worker; also runs on a serve data folder).
     Worker(worker_cmd::WorkerArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+/// Print an error chain and map it to exit status 1.
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn main() -> ExitCode {
     match Cli::parse().command {
-        // --- serve / worker / demo (branch `serve`) ---
-        Command::Serve(args) => serve::run(args),
-        Command::Demo(args) => demo::run(args),
-        // --- end serve ---
-        Command::Worker(args) => worker_cmd::run(args),
+        Command::Develop(args) => develop::run(args),
+        Command::Serve(args) => report(serve::run(args)),
+        Command::Demo(args) => report(demo::run(args)),
+        Command::Worker(args) => report(worker_cmd::run(args)),
     }
 }

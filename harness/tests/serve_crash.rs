@@ -86,3 +86,78 @@ fn a_job_interrupted_by_sigkill_completes_exactly_once_after_restart() {
         "scratch copies cleaned"
     );
 }
+
+/// Every output file visible under `processed/` is complete: a whole JPEG.
+fn assert_visible_outputs_complete(processed: &std::path::Path) -> usize {
+    let mut n = 0;
+    for f in files_under(processed) {
+        if f.rsplit('/').next().unwrap_or("").starts_with('.') {
+            continue; // an unfinished write's temporary file: never a key
+        }
+        let bytes = std::fs::read(processed.join(&f)).unwrap();
+        assert!(bytes.ends_with(&[0xFF, 0xD9]), "{f} is truncated");
+        decode_jpeg(&bytes);
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn repeated_sigkills_while_jobs_run_never_expose_partial_outputs_or_double_completions() {
+    const JOBS: usize = 12;
+    let dir = data_dir();
+    // Each job waits 100 ms before developing, so that kills land mid-job.
+    let args = [
+        "--lease-seconds",
+        "1",
+        "--poll-ms",
+        "100",
+        "--workers",
+        "1",
+        "--max-attempts",
+        "20",
+        "--job-delay-ms",
+        "100",
+    ];
+    let mut srv = ServerProc::start(dir.path(), &args);
+    let admin = srv.admin.clone().unwrap();
+    let api = Api::new(&srv.base);
+    let (client, token) = api.create_client(&admin, "Studio A");
+    let mut ids = Vec::new();
+    for n in 0..JOBS {
+        let (job, url) = api.announce(&admin, &client, &format!("IMG_{n:04}.dng"), "full");
+        assert_eq!(api.put(&url, &sample_dng(1024, 768, n as u32)).status, 201);
+        ids.push(job);
+    }
+    let processed = dir.path().join("objects/processed");
+    // Kill at staggered moments while the jobs run, checking the outputs each time.
+    for round in 0..6u64 {
+        std::thread::sleep(Duration::from_millis(120 + 70 * round));
+        srv.kill();
+        assert_visible_outputs_complete(&processed);
+        srv = ServerProc::start(dir.path(), &args);
+    }
+    let api = Api::new(&srv.base);
+    for id in &ids {
+        let v = api.wait_final(&token, id, Duration::from_secs(120));
+        assert_eq!(v["status"], json!("completed"), "{v}");
+    }
+    assert_eq!(assert_visible_outputs_complete(&processed), JOBS);
+    let mut interrupted = 0;
+    for (id, trail) in transitions(dir.path(), &ids) {
+        let completions = trail
+            .iter()
+            .filter(|t| t.to == JobStatus::Completed)
+            .count();
+        assert_eq!(completions, 1, "job {id}: {trail:#?}");
+        assert_eq!(trail.last().map(|t| t.to), Some(JobStatus::Completed));
+        if trail.iter().filter(|t| t.to == JobStatus::Running).count() > 1 {
+            interrupted += 1;
+        }
+    }
+    eprintln!("{interrupted} of {JOBS} jobs were interrupted by a kill and redone");
+    assert!(
+        interrupted >= 1,
+        "no kill landed mid-job: the test proved nothing"
+    );
+}

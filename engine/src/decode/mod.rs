@@ -6,6 +6,7 @@
 //! becomes [`Error::DecoderPanic`], never a crash.
 
 mod exif_read;
+mod rawler_backend;
 mod rawloader_backend;
 mod sniff;
 
@@ -13,6 +14,7 @@ use std::fs::File;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
+pub use rawler_backend::RawlerDecoder;
 pub use rawloader_backend::RawloaderDecoder;
 pub use sniff::sniff_format;
 
@@ -31,7 +33,8 @@ pub trait Decoder: Send + Sync {
 /// unsupported wins.
 fn decoders() -> &'static [&'static dyn Decoder] {
     static RAWLOADER: RawloaderDecoder = RawloaderDecoder;
-    static LIST: [&dyn Decoder; 1] = [&RAWLOADER];
+    static RAWLER: RawlerDecoder = RawlerDecoder;
+    static LIST: [&dyn Decoder; 2] = [&RAWLOADER, &RAWLER];
     &LIST
 }
 
@@ -55,24 +58,43 @@ pub fn decode_guarded(decoder: &dyn Decoder, bytes: &[u8]) -> Result<RawImage> {
 }
 
 /// Decode a RAW file held in memory with the first decoder that supports it.
+///
+/// When every decoder fails, the most telling error is returned: a decoder
+/// that recognised the file and named what is wrong beats one that crashed,
+/// which beats one that did not recognise the format at all.
 pub fn decode_bytes(bytes: &[u8]) -> Result<RawImage> {
-    let mut first_error = None;
+    let mut best: Option<Error> = None;
     for decoder in decoders() {
         match decode_guarded(*decoder, bytes) {
             Ok(image) => return Ok(image),
             Err(e) => {
-                if first_error.is_none() {
-                    first_error = Some(e);
+                if best.as_ref().is_none_or(|b| rank(&e) > rank(b)) {
+                    best = Some(e);
                 }
             }
         }
     }
-    Err(first_error.unwrap_or_else(|| Error::Unsupported {
+    Err(best.unwrap_or_else(|| Error::Unsupported {
         make: String::new(),
         model: String::new(),
         format: sniff_format(bytes).to_string(),
         reason: "no decoder available".into(),
     }))
+}
+
+/// How much an error says about the file (higher says more).
+fn rank(e: &Error) -> u8 {
+    match e {
+        Error::Unsupported { reason, .. }
+            if reason.contains("find a decoder") || reason.contains("No decoder found") =>
+        {
+            0
+        }
+        Error::DecoderPanic { .. } => 1,
+        Error::Corrupt { reason, .. } if reason.contains("panic") => 1,
+        Error::Unsupported { .. } => 2,
+        _ => 3,
+    }
 }
 
 /// Map the file at `path` into memory and decode it.

@@ -1,0 +1,73 @@
+//! The sRGB curve as fast lookup tables, for kernels that work gamma-encoded.
+
+use std::sync::OnceLock;
+
+const LUT_SIZE: usize = 65536;
+
+/// Lookup tables for the sRGB curve and its inverse on 0..=1.
+pub(crate) struct Curves {
+    pub encode: Vec<f32>,
+    pub decode: Vec<f32>,
+}
+
+pub(crate) fn curves() -> &'static Curves {
+    static C: OnceLock<Curves> = OnceLock::new();
+    C.get_or_init(|| {
+        let n = LUT_SIZE;
+        let x = |i: usize| i as f32 / (n - 1) as f32;
+        Curves {
+            encode: (0..n + 1)
+                .map(|i| super::quality::linear_to_srgb(x(i.min(n - 1))))
+                .collect(),
+            decode: (0..n + 1)
+                .map(|i| super::quality::srgb_to_linear(x(i.min(n - 1))))
+                .collect(),
+        }
+    })
+}
+
+/// Linearly interpolated table lookup for `v` in 0..=1 (clamped).
+#[inline(always)]
+pub(crate) fn lookup(t: &[f32], v: f32) -> f32 {
+    let f = v.clamp(0.0, 1.0) * (LUT_SIZE - 1) as f32;
+    let i = f as usize;
+    let a = t[i];
+    let b = t[i + 1];
+    a + (b - a) * (f - i as f32)
+}
+
+/// Runs the inner kernel on the gamma-encoded tile and decodes its output
+/// (colour differences and ratios behave better on perceptually even values).
+pub(crate) struct Encoded<K>(pub K);
+
+impl<K: super::tile::Kernel> super::tile::Kernel for Encoded<K> {
+    fn border(&self) -> usize {
+        self.0.border()
+    }
+
+    fn run(
+        &self,
+        tile: &super::tile::TileIn<'_>,
+        scratch: &mut super::tile::Scratch,
+        out: &mut [Vec<f32>; 3],
+    ) {
+        let cv = curves();
+        let mut enc = std::mem::take(&mut scratch.input);
+        enc.clear();
+        enc.extend(tile.data.iter().map(|&v| lookup(&cv.encode, v)));
+        let t = super::tile::TileIn {
+            data: &enc,
+            w: tile.w,
+            h: tile.h,
+            colors: tile.colors,
+            period: tile.period,
+        };
+        self.0.run(&t, scratch, out);
+        for p in out.iter_mut() {
+            for v in p.iter_mut() {
+                *v = lookup(&cv.decode, *v);
+            }
+        }
+        scratch.input = enc;
+    }
+}
