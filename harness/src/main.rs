@@ -4,8 +4,8 @@ mod demo;
 mod develop;
 mod sample_dng;
 mod serve;
-mod worker_runtime;
 mod worker_cmd;
+mod worker_runtime;
 
 use std::process::ExitCode;
 

@@ -19,6 +19,16 @@
 //!
 //! `--once` works until no job can be claimed and exits; `--max-jobs N`
 //! exits after N jobs. Neither runs the shutdown command.
+//!
+//! Deployment (EC2): instance-initiated shutdown behaviour *stop*; the
+//! scratch folder on the EBS volume; credentials from the instance role,
+//! which needs `s3:GetObject` on the RAW bucket, `s3:PutObject` and
+//! `s3:AbortMultipartUpload` on the processed bucket (plus
+//! `kms:GenerateDataKey` / `kms:Decrypt` with `--kms-key-id`), and
+//! `dynamodb:GetItem`, `PutItem`, `UpdateItem`, `Query` and
+//! `TransactWriteItems` on the table and its indexes
+//! (`rawflow_jobs::aws::create_table` makes the table). Run it as a service
+//! (systemd `Restart=on-failure`) with `RAWFLOW_*` variables for the flags.
 
 use std::path::PathBuf;
 use std::sync::Arc;

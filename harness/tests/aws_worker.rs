@@ -188,6 +188,12 @@ impl Aws {
     fn worker(&self, id: &str, extra: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rawflow"));
         cmd.args(["worker", "--backend", "aws"])
+            // Only the idle tests may stop "the machine": elsewhere it fails the worker.
+            .args(if extra.contains(&"--shutdown-command") {
+                &[][..]
+            } else {
+                &["--shutdown-command", "false"][..]
+            })
             .args([
                 "--raw-bucket",
                 RAW,
@@ -200,9 +206,9 @@ impl Aws {
             .arg(self.scratch.path())
             .args(["--worker-id", id, "--instance-type", "c7i.test"])
             .args(["--price-per-hour", "0.36", "--poll-ms", "100"])
-            .args(["--shutdown-command", "false"])
             .args(extra)
             .envs(self.moto.env())
+            .env_remove("AWS_PROFILE")
             .env("RAWFLOW_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

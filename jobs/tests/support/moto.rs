@@ -63,9 +63,6 @@ impl Moto {
             ("AWS_ACCESS_KEY_ID", "test".into()),
             ("AWS_SECRET_ACCESS_KEY", "test".into()),
             ("AWS_REGION", "us-east-1".into()),
-            // Never read a developer's real profile or SSO settings.
-            ("AWS_CONFIG_FILE", "/nonexistent".into()),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".into()),
             ("AWS_EC2_METADATA_DISABLED", "true".into()),
         ]
     }
