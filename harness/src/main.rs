@@ -4,6 +4,7 @@ mod demo;
 mod develop;
 mod sample_dng;
 mod serve;
+mod worker_cmd;
 mod worker_runtime;
 
 use std::process::ExitCode;
@@ -26,6 +27,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Start a server in-process, develop one RAW file through the API, and download it.
     Demo(demo::DemoArgs),
+    /// Claim and develop jobs until idle (the EC2 worker; also runs on a serve data folder).
+    Worker(worker_cmd::WorkerArgs),
 }
 
 /// Print an error chain and map it to exit status 1.
@@ -44,5 +47,6 @@ fn main() -> ExitCode {
         Command::Develop(args) => develop::run(args),
         Command::Serve(args) => report(serve::run(args)),
         Command::Demo(args) => report(demo::run(args)),
+        Command::Worker(args) => report(worker_cmd::run(args)),
     }
 }

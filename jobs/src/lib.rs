@@ -12,8 +12,12 @@
 //! - [`uploads`]: job creation — upload intents, and the object-created
 //!   event that records a job exactly once.
 //! - [`auth`] and [`link`]: bearer tokens and HMAC-signed, expiring links.
+//! - [`aws`] (feature `aws`, not default): the same traits on S3
+//!   ([`aws::S3ObjectStore`]) and DynamoDB ([`aws::DynamoJobStore`]).
 
 pub mod auth;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod ids;
 pub mod job_store;
 pub mod key;
@@ -32,6 +36,7 @@ pub use key::{KeyError, ObjectKey};
 pub use link::{LinkError, LinkSigner};
 pub use model::{
     Client, FailOutcome, Job, JobStatus, Lease, NewJob, OutputRecord, Transition, UploadIntent,
+    WorkerRecord, WorkerState,
 };
 pub use object_store::local::LocalObjectStore;
 pub use object_store::{ObjectMeta, ObjectStore, PutMode, StoreError};

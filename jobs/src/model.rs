@@ -148,6 +148,9 @@ pub struct Job {
     pub lease_expires_at: Option<i64>,
     /// The worker that ran (or runs) the last attempt.
     pub worker_id: Option<String>,
+    /// The machine type that worker ran on (e.g. an EC2 instance type), when
+    /// it said (see [`crate::JobStore::claim_on`]).
+    pub instance_type: Option<String>,
     /// Seconds per stage of the last attempt, in order.
     pub timings: Vec<(String, f64)>,
     /// Stored outputs (set on completion).
@@ -207,4 +210,61 @@ pub struct Transition {
     pub at: i64,
     /// A note (error, "lease expired", …).
     pub detail: Option<String>,
+}
+
+/// What a worker process is doing, as recorded in the job store (see
+/// [`crate::JobStore::put_worker`]). Whoever starts workers (the AWS
+/// orchestrator) reads it: after recording a job, start a worker unless one is
+/// [`WorkerState::Active`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkerState {
+    /// Working, or idle and still looking for jobs.
+    Active,
+    /// Idle past its timeout and about to stop: it looks for jobs one last
+    /// time before stopping, and a job recorded after that look is not seen.
+    Draining,
+    /// Stopped (or stopping).
+    Stopped,
+}
+
+impl WorkerState {
+    /// The lower-case name used in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Draining => "draining",
+            Self::Stopped => "stopped",
+        }
+    }
+}
+
+impl FromStr for WorkerState {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "active" => Ok(Self::Active),
+            "draining" => Ok(Self::Draining),
+            "stopped" => Ok(Self::Stopped),
+            other => Err(format!("unknown worker state {other:?}")),
+        }
+    }
+}
+
+/// A worker process's record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerRecord {
+    /// The worker id (as in leases and jobs).
+    pub id: String,
+    /// Machine type ("unknown" when not configured).
+    pub instance_type: String,
+    /// What it is doing.
+    pub state: WorkerState,
+    /// When the process started, ms since the epoch.
+    pub started_at: i64,
+    /// When the record was written, ms since the epoch.
+    pub updated_at: i64,
+    /// Jobs it has finished (completed or failed) so far.
+    pub jobs_done: u64,
 }

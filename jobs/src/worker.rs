@@ -47,6 +47,9 @@ pub enum JobOutcome {
     Failed(String),
     /// The lease was lost: another worker owns the job; nothing was recorded.
     LeaseLost(String),
+    /// The worker was told to stop mid-job and handed the job back
+    /// (`pending`, the attempt not counted).
+    Released(String),
 }
 
 /// A worker over an object store, a job store and a processor.
@@ -56,6 +59,7 @@ pub struct Worker<O: ?Sized, J: ?Sized, P: ?Sized> {
     processor: Arc<P>,
     config: WorkerConfig,
     wake: Arc<Notify>,
+    instance_type: Option<String>,
 }
 
 impl<O, J, P> Worker<O, J, P>
@@ -79,7 +83,15 @@ where
             processor,
             config,
             wake,
+            instance_type: None,
         }
+    }
+
+    /// Record `instance_type` (the machine this worker runs on) in every job
+    /// it claims.
+    pub fn with_instance_type(mut self, instance_type: impl Into<String>) -> Self {
+        self.instance_type = Some(instance_type.into());
+        self
     }
 
     /// Work until `shutdown` becomes `true` (or its sender is dropped). A job
@@ -114,9 +126,33 @@ where
 
     /// Claim and run at most one job.
     pub async fn run_once(&self) -> Result<Option<JobOutcome>, JobStoreError> {
+        self.run_one(None).await
+    }
+
+    /// Claim and run at most one job; if `stop` turns `true` while the job
+    /// runs, abandon it and hand it back ([`JobStore::release`]) so that
+    /// another worker can take it at once ([`JobOutcome::Released`]).
+    pub async fn run_once_interruptible(
+        &self,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Result<Option<JobOutcome>, JobStoreError> {
+        if *stop.borrow() {
+            return Ok(None);
+        }
+        self.run_one(Some(stop)).await
+    }
+
+    async fn run_one(
+        &self,
+        stop: Option<&mut watch::Receiver<bool>>,
+    ) -> Result<Option<JobOutcome>, JobStoreError> {
         let Some((job, lease)) = self
             .jobs
-            .claim(&self.config.worker_id, self.config.lease_ttl)
+            .claim_on(
+                &self.config.worker_id,
+                self.instance_type.as_deref(),
+                self.config.lease_ttl,
+            )
             .await?
         else {
             return Ok(None);
@@ -129,7 +165,29 @@ where
             self.config.lease_ttl,
             Arc::clone(&lost),
         ));
-        let result = self.execute(&job, &lost).await;
+        let result = match stop {
+            None => self.execute(&job, &lost).await,
+            Some(stop) => {
+                tokio::select! {
+                    r = self.execute(&job, &lost) => r,
+                    _ = async {
+                        // A dropped sender never asks to stop.
+                        if stop.wait_for(|s| *s).await.is_err() {
+                            std::future::pending::<()>().await;
+                        }
+                    } => {
+                        renewer.abort();
+                        let released = self.jobs.release(&lease, "released: the worker was told to stop").await?;
+                        return Ok(Some(if released {
+                            info!(job = %job.id, "job handed back: the worker is stopping");
+                            JobOutcome::Released(job.id)
+                        } else {
+                            JobOutcome::LeaseLost(job.id)
+                        }));
+                    }
+                }
+            }
+        };
         renewer.abort();
         let id = job.id.clone();
         if lost.load(Ordering::SeqCst) {
@@ -212,7 +270,7 @@ where
             }
         };
         timings.push(("fetch".into(), clock.elapsed().as_secs_f64()));
-        if meta.sha256.as_deref() != Some(job.input_sha256.as_str()) {
+        if !meta.has_content(&job.input_sha256) {
             return Err((
                 ProcessError::permanent("the RAW file changed after its upload was recorded"),
                 timings,

@@ -7,8 +7,15 @@
 //! - [`JobStore::renew`], [`JobStore::complete`] and [`JobStore::fail`]
 //!   succeed only while the caller's lease token is still the job's;
 //! - [`JobStore::create_job`] is idempotent on the job id and on
-//!   (input key, content hash): an event delivered twice makes one job.
+//!   (input key, content hash): an event delivered twice makes one job;
+//! - [`JobStore::release`] hands a running job back (a worker told to stop);
+//! - [`JobStore::put_worker`] / [`JobStore::list_workers`] and
+//!   [`JobStore::has_runnable_jobs`] let a worker that is about to stop for
+//!   idleness say so (`draining`) and look for work one last time, and let the
+//!   orchestrator see whether a worker is still active.
 
+#[cfg(feature = "aws")]
+pub mod dynamo;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -18,6 +25,7 @@ use async_trait::async_trait;
 
 use crate::model::{
     Client, FailOutcome, Job, JobStatus, Lease, NewJob, OutputRecord, Transition, UploadIntent,
+    WorkerRecord,
 };
 
 /// Job store errors.
@@ -83,7 +91,24 @@ pub trait JobStore: Send + Sync + 'static {
         &self,
         worker_id: &str,
         ttl: Duration,
+    ) -> Result<Option<(Job, Lease)>, JobStoreError> {
+        self.claim_on(worker_id, None, ttl).await
+    }
+    /// [`JobStore::claim`], also recording the machine type the worker runs
+    /// on (`Job::instance_type`).
+    async fn claim_on(
+        &self,
+        worker_id: &str,
+        instance_type: Option<&str>,
+        ttl: Duration,
     ) -> Result<Option<(Job, Lease)>, JobStoreError>;
+    /// Hand a running job back: `pending` again, its lease cleared and the
+    /// attempt not counted (the worker was told to stop; the job did not
+    /// fail). `false` (and no change) if the lease was lost.
+    async fn release(&self, lease: &Lease, reason: &str) -> Result<bool, JobStoreError>;
+    /// Whether [`JobStore::claim`] could find a job now: one is `pending`,
+    /// or `running` with an expired lease.
+    async fn has_runnable_jobs(&self) -> Result<bool, JobStoreError>;
     /// Extend a lease to now + `ttl`; `false` if it was lost.
     async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, JobStoreError>;
     /// Mark the job `completed` with its outputs; `false` (and no change) if
@@ -106,4 +131,9 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// The audit trail of a job, oldest first.
     async fn transitions(&self, job_id: &str) -> Result<Vec<Transition>, JobStoreError>;
+
+    /// Record (create or replace) a worker's record.
+    async fn put_worker(&self, worker: &WorkerRecord) -> Result<(), JobStoreError>;
+    /// Every worker record, by id.
+    async fn list_workers(&self) -> Result<Vec<WorkerRecord>, JobStoreError>;
 }

@@ -16,6 +16,7 @@ use super::{CreateOutcome, JobFilter, JobStore, JobStoreError};
 use crate::ids::{duration_millis, hex, now_millis, random_bytes};
 use crate::model::{
     Client, FailOutcome, Job, JobStatus, Lease, NewJob, OutputRecord, Transition, UploadIntent,
+    WorkerRecord,
 };
 
 const SCHEMA: &str = "
@@ -48,6 +49,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     lease_expires INTEGER,
     claimed_from  TEXT,
     worker_id     TEXT,
+    instance_type TEXT,
     timings       TEXT NOT NULL DEFAULT '[]',
     outputs       TEXT NOT NULL DEFAULT '[]',
     error         TEXT,
@@ -70,11 +72,19 @@ CREATE TABLE IF NOT EXISTS transitions (
     detail      TEXT
 );
 CREATE INDEX IF NOT EXISTS transitions_by_job ON transitions(job_id, seq);
+CREATE TABLE IF NOT EXISTS workers (
+    id            TEXT PRIMARY KEY,
+    instance_type TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    started_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    jobs_done     INTEGER NOT NULL
+);
 ";
 
 const JOB_COLUMNS: &str = "id, client_id, input_key, input_sha256, input_bytes, filename, recipe, \
      status, attempts, max_attempts, lease_owner, lease_expires, worker_id, timings, outputs, \
-     error, created_at, updated_at, started_at, finished_at";
+     error, created_at, updated_at, started_at, finished_at, instance_type";
 
 /// A [`JobStore`] in one SQLite file.
 #[derive(Debug, Clone)]
@@ -104,6 +114,7 @@ impl SqliteJobStore {
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
             .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
+        add_column_if_missing(&conn, "jobs", "instance_type", "TEXT")?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -124,6 +135,28 @@ impl SqliteJobStore {
         .await
         .map_err(backend)?
     }
+}
+
+/// Schema upgrade for databases made before a column existed.
+fn add_column_if_missing(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    ty: &str,
+) -> Result<(), JobStoreError> {
+    let mut stmt = conn
+        .prepare(&format!("PRAGMA table_info({table})"))
+        .map_err(backend)?;
+    let names = stmt
+        .query_map([], |r| r.get::<_, String>(1))
+        .map_err(backend)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend)?;
+    if !names.iter().any(|n| n == column) {
+        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty}"))
+            .map_err(backend)?;
+    }
+    Ok(())
 }
 
 fn status_of(s: &str) -> Result<JobStatus, rusqlite::Error> {
@@ -164,6 +197,7 @@ fn job_from_row(row: &Row<'_>) -> Result<Job, rusqlite::Error> {
         updated_at: row.get(17)?,
         started_at: row.get(18)?,
         finished_at: row.get(19)?,
+        instance_type: row.get(20)?,
     })
 }
 
@@ -383,12 +417,14 @@ impl JobStore for SqliteJobStore {
         .await
     }
 
-    async fn claim(
+    async fn claim_on(
         &self,
         worker_id: &str,
+        instance_type: Option<&str>,
         ttl: Duration,
     ) -> Result<Option<(Job, Lease)>, JobStoreError> {
         let worker = worker_id.to_string();
+        let instance_type = instance_type.map(str::to_string);
         let ttl_ms = duration_millis(ttl);
         self.call(move |conn| {
             let tx = conn
@@ -436,6 +472,7 @@ impl JobStore for SqliteJobStore {
                              lease_owner = ?2,
                              lease_expires = ?1 + ?3,
                              worker_id = ?4,
+                             instance_type = ?5,
                              started_at = COALESCE(started_at, ?1),
                              updated_at = ?1
                          WHERE id = (
@@ -445,7 +482,7 @@ impl JobStore for SqliteJobStore {
                              ORDER BY created_at, id LIMIT 1)
                          RETURNING claimed_from, {JOB_COLUMNS}"
                     ),
-                    params![now, token, ttl_ms, worker],
+                    params![now, token, ttl_ms, worker, instance_type],
                     |r| {
                         let from: String = r.get(0)?;
                         // Shift the row by one column for job_from_row.
@@ -611,6 +648,106 @@ impl JobStore for SqliteJobStore {
             } else {
                 FailOutcome::Failed
             })
+        })
+        .await
+    }
+
+    async fn release(&self, lease: &Lease, reason: &str) -> Result<bool, JobStoreError> {
+        let l = lease.clone();
+        let reason = reason.to_string();
+        self.call(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let now = now_millis();
+            let n = tx
+                .execute(
+                    "UPDATE jobs SET status = 'pending', attempts = MAX(attempts - 1, 0),
+                         lease_owner = NULL, lease_expires = NULL, updated_at = ?1
+                     WHERE id = ?2 AND status = 'running' AND lease_owner = ?3",
+                    params![now, l.job_id, l.token],
+                )
+                .map_err(backend)?;
+            if n == 1 {
+                record_transition(
+                    &tx,
+                    &l.job_id,
+                    Some(JobStatus::Running),
+                    JobStatus::Pending,
+                    l.attempt,
+                    Some(&l.worker_id),
+                    now,
+                    Some(&reason),
+                )?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn has_runnable_jobs(&self) -> Result<bool, JobStoreError> {
+        self.call(move |conn| {
+            conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'pending'
+                     OR (status = 'running' AND lease_expires < ?1))",
+                [now_millis()],
+                |r| r.get::<_, bool>(0),
+            )
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn put_worker(&self, worker: &WorkerRecord) -> Result<(), JobStoreError> {
+        let w = worker.clone();
+        self.call(move |conn| {
+            conn.execute(
+                "INSERT OR REPLACE INTO workers (id, instance_type, state, started_at, updated_at, jobs_done)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    w.id,
+                    w.instance_type,
+                    w.state.as_str(),
+                    w.started_at,
+                    w.updated_at,
+                    i64::try_from(w.jobs_done).unwrap_or(i64::MAX)
+                ],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_workers(&self) -> Result<Vec<WorkerRecord>, JobStoreError> {
+        self.call(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT id, instance_type, state, started_at, updated_at, jobs_done
+                     FROM workers ORDER BY id",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    let state: String = r.get(2)?;
+                    Ok(WorkerRecord {
+                        id: r.get(0)?,
+                        instance_type: r.get(1)?,
+                        state: state.parse().map_err(|e: String| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                2,
+                                rusqlite::types::Type::Text,
+                                e.into(),
+                            )
+                        })?,
+                        started_at: r.get(3)?,
+                        updated_at: r.get(4)?,
+                        jobs_done: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
         })
         .await
     }

@@ -139,6 +139,7 @@ impl ObjectStore for LocalObjectStore {
             size,
             sha256: Some(sha256),
             modified: Some(std::time::SystemTime::now()),
+            etag: None,
         })
     }
 
@@ -160,6 +161,7 @@ impl ObjectStore for LocalObjectStore {
             size: md.len(),
             sha256: None,
             modified: md.modified().ok(),
+            etag: None,
         };
         Ok((meta, Box::new(file)))
     }
@@ -171,6 +173,7 @@ impl ObjectStore for LocalObjectStore {
                 size: md.len(),
                 sha256: None,
                 modified: md.modified().ok(),
+                etag: None,
             })),
             Ok(_) => Ok(None),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -236,6 +239,7 @@ impl ObjectStore for LocalObjectStore {
                                 size: md.len(),
                                 sha256: None,
                                 modified: md.modified().ok(),
+                                etag: None,
                             });
                         }
                     }

@@ -1,6 +1,8 @@
 //! Object storage: the [`ObjectStore`] trait and its local-folder implementation.
 
 pub mod local;
+#[cfg(feature = "aws")]
+pub mod s3;
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -25,6 +27,25 @@ pub struct ObjectMeta {
     pub sha256: Option<String>,
     /// Last modification, when known.
     pub modified: Option<SystemTime>,
+    /// The store's entity tag (S3's ETag, without quotes), when it has one.
+    pub etag: Option<String>,
+}
+
+impl ObjectMeta {
+    /// Whether these are the bytes recorded as `fingerprint`: their SHA-256
+    /// (hex), or — for jobs recorded from S3 events, which carry no hash —
+    /// the store's etag. A SHA-256 is 64 hex digits and an S3 etag is an MD5
+    /// (32 digits, optionally `-<parts>`), so the two cannot be confused.
+    pub fn has_content(&self, fingerprint: &str) -> bool {
+        let fingerprint = fingerprint.trim_matches('"');
+        if self.sha256.as_deref() == Some(fingerprint) {
+            return true;
+        }
+        match &self.etag {
+            Some(etag) => !fingerprint.is_empty() && etag.trim_matches('"') == fingerprint,
+            None => false,
+        }
+    }
 }
 
 /// Whether a write may replace an existing object.
