@@ -78,6 +78,20 @@ pub enum OrchestratorError {
     WorkerStopping(Vec<String>),
 }
 
+impl From<OrchestratorError> for lambda_runtime::Diagnostic {
+    fn from(e: OrchestratorError) -> Self {
+        let error_type = match &e {
+            OrchestratorError::Store(_) => "JobStoreError",
+            OrchestratorError::Fleet(_) => "Ec2Error",
+            OrchestratorError::WorkerStopping(_) => "WorkerStopping",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.to_string(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
 /// The `ObjectCreated` part of a record, or why it is ignored.
 fn object_created(record: &S3EventRecord, raw_bucket: &str) -> Result<ObjectCreated, String> {
     let name = record.event_name.as_deref().unwrap_or_default();

@@ -19,10 +19,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use aws_sdk_s3_presign::{
-    CompletedMultipartUpload, CompletedPart, PresigningConfig, ServerSideEncryption,
-};
 use lambda_runtime::LambdaEvent;
+use rawflow_jobs::aws::aws_sdk_s3::presigning::PresigningConfig;
+use rawflow_jobs::aws::aws_sdk_s3::types::{
+    CompletedMultipartUpload, CompletedPart, ServerSideEncryption,
+};
 use rawflow_jobs::aws::{Encryption, S3ObjectStore};
 use rawflow_jobs::ids::now_secs;
 use rawflow_jobs::uploads::{create_upload, UploadError};
@@ -33,13 +34,6 @@ use crate::config::{UploadConfig, MAX_PARTS};
 use crate::http::{
     auth_error_response, authenticate, body_text, error, json, path_param, Principal,
 };
-
-mod aws_sdk_s3_presign {
-    pub use rawflow_jobs::aws::aws_sdk_s3::presigning::PresigningConfig;
-    pub use rawflow_jobs::aws::aws_sdk_s3::types::{
-        CompletedMultipartUpload, CompletedPart, ServerSideEncryption,
-    };
-}
 
 /// What the upload function needs.
 #[derive(Clone)]

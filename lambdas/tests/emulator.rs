@@ -115,7 +115,7 @@ impl Studio {
             .ec2
             .run_instances()
             .image_id("ami-12c6146b")
-            .instance_type(aws_sdk_ec2::types::InstanceType::C7iLarge)
+            .instance_type(aws_sdk_ec2::types::InstanceType::from("c7i.large"))
             .min_count(1)
             .max_count(1)
             .send()
