@@ -382,4 +382,23 @@ async fn upload_links_need_the_admin_token_and_respect_the_limit() {
     .await
     .unwrap();
     assert_eq!(r.status_code, 401);
+
+    // The multipart complete step: unknown uploads and wrong methods.
+    let complete =
+        serde_json::json!({"upload_id": "x", "parts": [{"part_number": 1, "etag": "e"}]});
+    let r = handle_upload(
+        upload_event(
+            "/uploads/0123456789abcdef01234567/complete",
+            Some(&admin.token),
+            &complete,
+        ),
+        &deps,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status_code, 404);
+    let mut get = upload_event("/uploads", Some(&admin.token), &ask(10, "web", &client));
+    get.payload.request_context.http.method = rawflow_lambdas::aws_lambda_events::http::Method::GET;
+    let r = handle_upload(get, &deps).await.unwrap();
+    assert_eq!(r.status_code, 405);
 }
