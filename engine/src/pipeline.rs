@@ -33,8 +33,9 @@ pub enum WhiteBalance {
     Multipliers([f32; 3]),
     /// Grey world over the photosites that are not clipped.
     Auto,
-    /// A correlated colour temperature in kelvin and a tint (positive =
-    /// magenta, Lightroom's scale: ±150 ≈ ±0.05 Δuv), through the camera matrix.
+    /// A correlated colour temperature in kelvin and a tint of the light to
+    /// neutralise (positive renders magenta, as in Lightroom; ±150 ≈ ±0.05
+    /// Δuv), through the camera matrix.
     Kelvin {
         /// Colour temperature in kelvin (1667–25000).
         temperature: f32,

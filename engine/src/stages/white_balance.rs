@@ -115,8 +115,9 @@ fn uv_to_xy((u, v): (f64, f64)) -> (f64, f64) {
     (3.0 * u / d, 2.0 * v / d)
 }
 
-/// xy of `kelvin` moved off the locus by `tint` (positive = magenta, i.e.
-/// below the locus in CIE 1960 uv; 3000 tint units = 1 Δuv).
+/// xy of the illuminant `kelvin` moved off the locus by `tint`: positive
+/// tint assumes greener light (above the locus in CIE 1960 uv), which renders
+/// the image more magenta, as in Lightroom; 3000 tint units = 1 Δuv.
 pub fn kelvin_tint_xy(kelvin: f64, tint: f64) -> (f64, f64) {
     let p = xy_to_uv(cct_to_xy(kelvin));
     if tint == 0.0 {
@@ -132,7 +133,7 @@ pub fn kelvin_tint_xy(kelvin: f64, tint: f64) -> (f64, f64) {
         nx = -nx;
         ny = -ny;
     }
-    let d = -tint / 3000.0;
+    let d = tint / 3000.0;
     uv_to_xy((p.0 + nx * d, p.1 + ny * d))
 }
 
@@ -301,9 +302,9 @@ mod kelvin_tests {
     }
 
     #[test]
-    fn positive_tint_is_magenta() {
+    fn positive_tint_assumes_greener_light() {
         let (_, y0) = kelvin_tint_xy(5500.0, 0.0);
         let (_, y1) = kelvin_tint_xy(5500.0, 30.0);
-        assert!(y1 < y0, "magenta lowers y: {y0} {y1}");
+        assert!(y1 > y0, "greener light raises y: {y0} {y1}");
     }
 }
