@@ -12,13 +12,17 @@ pub mod pipeline;
 pub mod raw;
 pub mod recipe;
 pub mod stages;
+pub mod xmp;
 
 pub use cfa::{BayerPhase, Cfa, CfaColor};
 pub use decode::{decode_bytes, decode_file};
 pub use demosaic::DemosaicMethod;
 pub use error::{Error, Result};
 pub use image::{Mosaic, Rgb16, Rgb8, RgbF32, RgbImage};
-pub use metadata::Metadata;
-pub use pipeline::{develop_linear, DevelopOptions, Timings, WhiteBalance};
+pub use metadata::{Gps, Metadata};
+pub use pipeline::{
+    develop_linear, develop_working, CropRect, DevelopOptions, Timings, WhiteBalance,
+};
 pub use raw::{Orientation, RawImage};
-pub use recipe::{develop_recipe, OutputFormat, Recipe, Rendered, Rendition};
+pub use recipe::{develop_recipe, MetadataPolicy, OutputFormat, Recipe, Rendered, Rendition};
+pub use stages::colorspace::{ColorSpace, Intent};

@@ -40,4 +40,19 @@ pub struct Metadata {
     pub iso: Option<u32>,
     /// Focal length in millimetres.
     pub focal_length: Option<Rational>,
+    /// Creator / photographer (EXIF Artist).
+    pub artist: Option<String>,
+    /// Copyright notice (EXIF Copyright).
+    pub copyright: Option<String>,
+    /// Where the photo was taken.
+    pub gps: Option<Gps>,
+}
+
+/// A GPS position.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Gps {
+    /// Latitude in degrees, north positive.
+    pub latitude: f64,
+    /// Longitude in degrees, east positive.
+    pub longitude: f64,
 }

@@ -1,16 +1,28 @@
-//! The whole development: RAW → upright linear sRGB, ready for renditions.
+//! The whole development: RAW → upright linear working-space RGB, ready for renditions.
+//!
+//! The working space is linear Rec.2020 (D65) in `f32`, unclipped: values may
+//! exceed 1 until the tone curve or the output conversion deals with them.
 
+use std::cell::Cell;
 use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
 
 use crate::demosaic::{demosaic, DemosaicMethod};
 use crate::error::Result;
 use crate::image::RgbF32;
-use crate::raw::RawImage;
+use crate::raw::{Orientation, RawImage};
+use crate::stages::highlights::{self, HighlightMode};
 use crate::stages::levels::SensorData;
-use crate::stages::{color, crop, exposure, levels, orient, white_balance};
+use crate::stages::tone::{apply_tone, Tone};
+use crate::stages::{color, colorspace, crop, exposure, levels, orient, user_crop, white_balance};
 
 /// Which white balance to develop with.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+///
+/// In a recipe (TOML): `"as-shot"`, `"auto"`, `"daylight"`,
+/// `{ kelvin = 5500, tint = 10 }` or `{ multipliers = [2.0, 1.0, 1.5] }`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(try_from = "white_balance::WbRepr", into = "white_balance::WbRepr")]
 pub enum WhiteBalance {
     /// The camera's as-shot multipliers (daylight when the file has none).
     #[default]
@@ -19,17 +31,53 @@ pub enum WhiteBalance {
     Daylight,
     /// Explicit R, G, B multipliers.
     Multipliers([f32; 3]),
+    /// Grey world over the photosites that are not clipped.
+    Auto,
+    /// A correlated colour temperature in kelvin and a tint of the light to
+    /// neutralise (positive renders magenta, as in Lightroom; ±150 ≈ ±0.05
+    /// Δuv), through the camera matrix.
+    Kelvin {
+        /// Colour temperature in kelvin (1667–25000).
+        temperature: f32,
+        /// Tint.
+        tint: f32,
+    },
+}
+
+/// A crop as fractions (0–1) of the image *as stored* (before orientation),
+/// like Lightroom's `crs:Crop*` fields.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CropRect {
+    /// Top edge.
+    pub top: f32,
+    /// Left edge.
+    pub left: f32,
+    /// Bottom edge.
+    pub bottom: f32,
+    /// Right edge.
+    pub right: f32,
 }
 
 /// Options for developing one image.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DevelopOptions {
     /// White balance.
     pub white_balance: WhiteBalance,
     /// Exposure change in EV (stops).
     pub exposure_ev: f32,
     /// Demosaicing method.
+    #[serde(with = "demosaic_name")]
     pub demosaic: DemosaicMethod,
+    /// What happens to clipped highlights.
+    pub highlights: HighlightMode,
+    /// Tone and colour adjustments (neutral by default).
+    pub tone: Tone,
+    /// Crop of the stored image (from a sidecar; `None` = whole image).
+    pub crop: Option<CropRect>,
+    /// Orientation overriding the file's (from a sidecar).
+    #[serde(skip)]
+    pub orientation: Option<Orientation>,
 }
 
 impl Default for DevelopOptions {
@@ -38,8 +86,43 @@ impl Default for DevelopOptions {
             white_balance: WhiteBalance::AsShot,
             exposure_ev: 0.0,
             demosaic: DemosaicMethod::default(),
+            highlights: HighlightMode::default(),
+            tone: Tone::NEUTRAL,
+            crop: None,
+            orientation: None,
         }
     }
+}
+
+mod demosaic_name {
+    use super::DemosaicMethod;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &DemosaicMethod, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(m.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DemosaicMethod, D::Error> {
+        let name = String::deserialize(d)?;
+        DemosaicMethod::ALL
+            .into_iter()
+            .find(|m| m.name() == name)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "unknown demosaic method {name:?} (fast, best, bilinear)"
+                ))
+            })
+    }
+}
+
+thread_local! {
+    static DEVELOPMENTS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many decodes-to-linear (levels + demosaic) this thread has run: a
+/// hook for tests that check one development serves every rendition.
+pub fn developments_on_this_thread() -> usize {
+    DEVELOPMENTS.with(Cell::get)
 }
 
 /// Seconds spent in each stage, in the order the stages ran.
@@ -67,30 +150,67 @@ impl Timings {
     }
 }
 
-/// Develop `raw` to full-size, upright, linear sRGB with values in [0, 1]:
-/// crop → levels → white balance and highlight clip → demosaic → camera
-/// matrix → exposure → orientation.
-pub fn develop_linear(
+/// Develop `raw` to full-size, upright, linear **working-space** (Rec.2020)
+/// RGB, unclipped: crop → levels → white balance and highlights → demosaic →
+/// camera matrix → exposure → tone → user crop → orientation.
+pub fn develop_working(
     raw: &RawImage,
     options: &DevelopOptions,
     timings: &mut Timings,
 ) -> Result<RgbF32> {
+    DEVELOPMENTS.with(|c| c.set(c.get() + 1));
     let mut clock = Instant::now();
     let area = crop::crop_to_active_area(raw)?;
     let mut data = levels::apply_levels(&area, raw.white);
     timings.lap("levels", &mut clock);
-    let mult = white_balance::multipliers(raw, options.white_balance)?;
-    white_balance::apply(&mut data, mult);
+    let mult = white_balance::multipliers_for(raw, &data, options.white_balance)?;
+    if options.highlights == HighlightMode::Clip {
+        white_balance::apply(&mut data, mult);
+    } else {
+        highlights::apply_gains_unclipped(&mut data, mult);
+    }
     timings.lap("white_balance", &mut clock);
     let mut image = match data {
         SensorData::Mosaic(m) => demosaic(&m, options.demosaic)?,
         SensorData::Rgb(rgb) => rgb,
     };
     timings.lap("demosaic", &mut clock);
-    color::apply_matrix(&mut image, &color::camera_to_srgb(raw.xyz_to_cam.as_ref()));
-    exposure::apply_exposure(&mut image, options.exposure_ev);
+    highlights::recover(&mut image, mult, options.highlights);
+    timings.lap("highlights", &mut clock);
+    let to_working = color::multiply(
+        &colorspace::srgb_to_working(),
+        &color::camera_to_srgb(raw.xyz_to_cam.as_ref()),
+    );
+    color::apply_matrix(&mut image, &to_working);
+    exposure::apply_gain(&mut image, options.exposure_ev);
+    apply_tone(&mut image, &options.tone);
     timings.lap("color", &mut clock);
-    let image = orient::apply_orientation(image, raw.orientation);
+    let image = match options.crop {
+        Some(c) => user_crop::crop_fraction(&image, c)?,
+        None => image,
+    };
+    let image = orient::apply_orientation(image, options.orientation.unwrap_or(raw.orientation));
     timings.lap("orient", &mut clock);
+    Ok(image)
+}
+
+/// Develop `raw` to full-size, upright, linear sRGB with values in [0, 1]
+/// (the working-space result of [`develop_working`] converted and clipped).
+pub fn develop_linear(
+    raw: &RawImage,
+    options: &DevelopOptions,
+    timings: &mut Timings,
+) -> Result<RgbF32> {
+    let mut image = develop_working(raw, options, timings)?;
+    let mut clock = Instant::now();
+    color::apply_matrix(&mut image, &colorspace::working_to_srgb());
+    for v in &mut image.data {
+        *v = if v.is_finite() {
+            v.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+    }
+    timings.lap("color", &mut clock);
     Ok(image)
 }

@@ -1,23 +1,57 @@
-//! Recipes: several renditions (size, format, quality) from one development.
+//! Recipes: several renditions (size, format, quality, colour space,
+//! sharpening, watermark, metadata policy, file name) from one decode and one
+//! demosaic. Recipes are TOML files:
+//!
+//! ```
+//! let recipe = rawflow::Recipe::from_toml(r#"
+//! name = "client"
+//! [develop]
+//! white_balance = { kelvin = 5200, tint = 5 }
+//! exposure_ev = 0.3
+//! tone = { base_look = true }
+//! [[rendition]]
+//! name = "web"
+//! long_edge = 2048
+//! format = "jpeg"
+//! quality = 85
+//! sharpen = { amount = 0.6, radius = 0.8 }
+//! [[rendition]]
+//! name = "print"
+//! format = "tiff"
+//! color_space = "adobe-rgb"
+//! metadata = "strip-gps"
+//! copyright = "(c) 2026 Studio"
+//! file_name = "{stem}-print.{ext}"
+//! "#)?;
+//! assert_eq!(recipe.renditions.len(), 2);
+//! # Ok::<(), rawflow::Error>(())
+//! ```
 
 use std::time::Instant;
 
-use crate::encode::{
-    encode_jpeg, encode_png8, encode_tiff16, srgb_icc_profile, Embed, Subsampling,
-};
+use serde::{Deserialize, Serialize};
+
+use crate::encode::{encode_jpeg, encode_png8, encode_tiff16, Embed, Subsampling};
 use crate::error::{Error, Result};
 use crate::image::RgbF32;
 use crate::metadata::Metadata;
-use crate::pipeline::{develop_linear, DevelopOptions, Timings};
+use crate::pipeline::{develop_working, DevelopOptions, Timings};
 use crate::raw::RawImage;
-use crate::stages::{resize, transfer};
+use crate::stages::colorspace::{ColorSpace, Intent, OutputTransform};
+use crate::stages::resize;
+use crate::stages::sharpen::{unsharp_mask, Sharpen};
+use crate::stages::tone::Tone;
+use crate::stages::watermark::{Position, Watermark};
 
 /// An output file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum OutputFormat {
     /// 8-bit JPEG.
+    #[serde(alias = "jpg")]
     Jpeg,
     /// 16-bit uncompressed TIFF.
+    #[serde(alias = "tif")]
     Tiff,
     /// 8-bit PNG.
     Png,
@@ -58,32 +92,193 @@ impl std::str::FromStr for OutputFormat {
     }
 }
 
+/// What EXIF goes into a rendition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MetadataPolicy {
+    /// Everything the RAW file had.
+    #[default]
+    Keep,
+    /// Everything but the GPS position.
+    StripGps,
+    /// Nothing from the RAW file (only the recipe's creator and copyright, if set).
+    StripAll,
+}
+
+/// The default file-name template.
+pub const DEFAULT_FILE_NAME: &str = "{stem}/{rendition}.{ext}";
+
+fn default_quality() -> u8 {
+    90
+}
+
+fn default_file_name() -> String {
+    DEFAULT_FILE_NAME.to_string()
+}
+
 /// One output of a recipe.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Rendition {
     /// Name, used in output file names ("web", "full").
     pub name: String,
     /// Fit the long edge to this many pixels (never upscales); `None` keeps the full size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long_edge: Option<u32>,
+    /// Fit inside this box `[width, height]` (never upscales); applied after `long_edge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<[u32; 2]>,
     /// File format.
     pub format: OutputFormat,
     /// JPEG quality, 1–100 (ignored by the other formats).
+    #[serde(default = "default_quality")]
     pub quality: u8,
+    /// Output colour space.
+    #[serde(default = "default_space")]
+    pub color_space: ColorSpace,
+    /// Rendering intent.
+    #[serde(default)]
+    pub intent: Intent,
+    /// Output sharpening after resizing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharpen: Option<Sharpen>,
+    /// A watermark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<Watermark>,
+    /// Which EXIF to keep.
+    #[serde(default)]
+    pub metadata: MetadataPolicy,
+    /// EXIF Artist to set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator: Option<String>,
+    /// EXIF Copyright to set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copyright: Option<String>,
+    /// Output path relative to the output folder: `{stem}`, `{rendition}`,
+    /// `{recipe}` and `{ext}` are replaced.
+    #[serde(default = "default_file_name")]
+    pub file_name: String,
+}
+
+fn default_space() -> ColorSpace {
+    ColorSpace::Srgb
+}
+
+impl Rendition {
+    /// A plain sRGB rendition with no sharpening, watermark or metadata changes.
+    pub fn new(name: &str, long_edge: Option<u32>, format: OutputFormat, quality: u8) -> Self {
+        Self {
+            name: name.to_string(),
+            long_edge,
+            fit: None,
+            format,
+            quality,
+            color_space: ColorSpace::Srgb,
+            intent: Intent::default(),
+            sharpen: None,
+            watermark: None,
+            metadata: MetadataPolicy::Keep,
+            creator: None,
+            copyright: None,
+            file_name: default_file_name(),
+        }
+    }
+
+    /// The metadata to embed for this rendition (`None` = no EXIF at all).
+    pub fn metadata_for(&self, source: &Metadata) -> Option<Metadata> {
+        let mut m = match self.metadata {
+            MetadataPolicy::Keep => source.clone(),
+            MetadataPolicy::StripGps => Metadata {
+                gps: None,
+                ..source.clone()
+            },
+            MetadataPolicy::StripAll => Metadata::default(),
+        };
+        if self.creator.is_some() {
+            m.artist = self.creator.clone();
+        }
+        if self.copyright.is_some() {
+            m.copyright = self.copyright.clone();
+        }
+        if self.metadata == MetadataPolicy::StripAll && m == Metadata::default() {
+            None
+        } else {
+            Some(m)
+        }
+    }
+
+    /// The output path (relative, `/`-separated) for input `stem` in `recipe`.
+    /// Fails for templates that would leave the output folder or use unknown fields.
+    pub fn file_name_for(&self, stem: &str, recipe: &str) -> Result<String> {
+        expand_template(
+            &self.file_name,
+            stem,
+            &self.name,
+            recipe,
+            self.format.extension(),
+        )
+    }
+}
+
+/// Expand a file-name template. Only `{stem}`, `{rendition}`, `{recipe}` and
+/// `{ext}` are known; absolute paths, `..` and empty components are refused.
+pub fn expand_template(
+    template: &str,
+    stem: &str,
+    rendition: &str,
+    recipe: &str,
+    ext: &str,
+) -> Result<String> {
+    let bad =
+        |why: &str| Error::InvalidParameter(format!("file name template {template:?}: {why}"));
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('}').ok_or_else(|| bad("unclosed {"))?;
+        let value = match &after[..close] {
+            "stem" => stem,
+            "rendition" => rendition,
+            "recipe" => recipe,
+            "ext" => ext,
+            other => return Err(bad(&format!("unknown field {{{other}}}"))),
+        };
+        if value.contains(['/', '\\']) || value == ".." {
+            return Err(bad("a field value contains a path separator"));
+        }
+        out.push_str(value);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    if out.starts_with('/') || out.contains('\\') {
+        return Err(bad("must be a relative path"));
+    }
+    if out
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return Err(bad("empty, '.' or '..' path component"));
+    }
+    Ok(out)
 }
 
 /// A named list of renditions, all made from one decode and one demosaic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Recipe {
     /// The recipe's name.
     pub name: String,
     /// Development settings shared by every rendition.
+    #[serde(default)]
     pub develop: DevelopOptions,
     /// The outputs.
+    #[serde(rename = "rendition")]
     pub renditions: Vec<Rendition>,
 }
 
 /// The names of the built-in recipes.
-pub const BUILTIN_RECIPES: [&str; 3] = ["web", "full", "master"];
+pub const BUILTIN_RECIPES: [&str; 4] = ["web", "full", "master", "proof"];
 
 impl Recipe {
     /// A recipe with a single rendition named after its format.
@@ -91,24 +286,110 @@ impl Recipe {
         Self {
             name: name.to_string(),
             develop: DevelopOptions::default(),
-            renditions: vec![Rendition {
-                name: name.to_string(),
-                long_edge,
-                format,
-                quality,
-            }],
+            renditions: vec![Rendition::new(name, long_edge, format, quality)],
         }
     }
 
-    /// A built-in recipe: `web` (2048 px JPEG q85), `full` (full-size JPEG q92)
-    /// or `master` (full-size 16-bit TIFF).
+    /// A built-in recipe: `web` (2048 px JPEG q85 sRGB, sharpened, base look),
+    /// `full` (full-size JPEG q92 sRGB, base look), `master` (full-size 16-bit
+    /// TIFF in Adobe RGB, neutral) or `proof` (1600 px JPEG with a "PROOF"
+    /// watermark, base look).
     pub fn builtin(name: &str) -> Option<Self> {
+        let with_look = |mut r: Recipe| {
+            r.develop.tone = Tone::BASE_LOOK;
+            r
+        };
         match name {
-            "web" => Some(Self::single("web", Some(2048), OutputFormat::Jpeg, 85)),
-            "full" => Some(Self::single("full", None, OutputFormat::Jpeg, 92)),
-            "master" => Some(Self::single("master", None, OutputFormat::Tiff, 100)),
+            "web" => {
+                let mut r = Self::single("web", Some(2048), OutputFormat::Jpeg, 85);
+                r.renditions[0].sharpen = Some(Sharpen::default());
+                Some(with_look(r))
+            }
+            "full" => Some(with_look(Self::single(
+                "full",
+                None,
+                OutputFormat::Jpeg,
+                92,
+            ))),
+            "master" => {
+                let mut r = Self::single("master", None, OutputFormat::Tiff, 100);
+                r.renditions[0].color_space = ColorSpace::AdobeRgb;
+                r.renditions[0].intent = Intent::RelativeColorimetric;
+                Some(r)
+            }
+            "proof" => {
+                let mut r = Self::single("proof", Some(1600), OutputFormat::Jpeg, 80);
+                r.renditions[0].sharpen = Some(Sharpen::default());
+                r.renditions[0].watermark = Some(Watermark {
+                    text: Some("PROOF".into()),
+                    position: Position::Center,
+                    opacity: 0.35,
+                    scale: 0.5,
+                    ..Watermark::default()
+                });
+                Some(with_look(r))
+            }
             _ => None,
         }
+    }
+
+    /// Parse a recipe from TOML text.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let r: Recipe =
+            toml::from_str(text).map_err(|e| Error::InvalidParameter(format!("recipe: {e}")))?;
+        r.validate()?;
+        Ok(r)
+    }
+
+    /// The recipe as TOML text.
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string(self).map_err(|e| Error::InvalidParameter(format!("recipe: {e}")))
+    }
+
+    /// A built-in name, else a TOML file path.
+    pub fn load(name_or_path: &str) -> Result<Self> {
+        if let Some(r) = Self::builtin(name_or_path) {
+            return Ok(r);
+        }
+        let path = std::path::Path::new(name_or_path);
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&text)
+    }
+
+    /// Check what can be checked without pixels: at least one rendition,
+    /// unique names, qualities, sizes and file-name templates.
+    pub fn validate(&self) -> Result<()> {
+        if self.renditions.is_empty() {
+            return Err(Error::InvalidParameter(format!(
+                "recipe {:?} has no renditions",
+                self.name
+            )));
+        }
+        for (i, r) in self.renditions.iter().enumerate() {
+            if self.renditions[..i].iter().any(|o| o.name == r.name) {
+                return Err(Error::InvalidParameter(format!(
+                    "rendition name {:?} used twice",
+                    r.name
+                )));
+            }
+            if !(1..=100).contains(&r.quality) {
+                return Err(Error::InvalidParameter(format!(
+                    "rendition {:?}: quality {} not in 1–100",
+                    r.name, r.quality
+                )));
+            }
+            if r.long_edge == Some(0) || r.fit.is_some_and(|[w, h]| w == 0 || h == 0) {
+                return Err(Error::InvalidParameter(format!(
+                    "rendition {:?}: size 0",
+                    r.name
+                )));
+            }
+            r.file_name_for("stem", &self.name)?;
+        }
+        Ok(())
     }
 }
 
@@ -125,55 +406,171 @@ pub struct Rendered {
     pub height: usize,
     /// The encoded file.
     pub bytes: Vec<u8>,
+    /// The rendition's file-name template (see [`Rendition::file_name`]).
+    pub file_template: String,
 }
 
-/// Resize, quantise and encode one rendition of a developed image.
+impl Rendered {
+    /// The output path (relative) for input `stem` of recipe `recipe`.
+    pub fn file_name(&self, stem: &str, recipe: &str) -> Result<String> {
+        expand_template(
+            &self.file_template,
+            stem,
+            &self.name,
+            recipe,
+            self.format.extension(),
+        )
+    }
+}
+
+/// Scale to the rendition's size (long edge, then box).
+fn sized<'a>(linear: &'a RgbF32, rendition: &Rendition) -> Result<std::borrow::Cow<'a, RgbF32>> {
+    let mut img = match rendition.long_edge {
+        Some(edge) => resize::fit_long_edge(linear, edge)?,
+        None => std::borrow::Cow::Borrowed(linear),
+    };
+    if let Some([bw, bh]) = rendition.fit {
+        let scale = (f64::from(bw) / img.width as f64).min(f64::from(bh) / img.height as f64);
+        if scale < 1.0 {
+            let long = ((img.width.max(img.height) as f64) * scale)
+                .floor()
+                .max(1.0) as u32;
+            img = std::borrow::Cow::Owned(resize::fit_long_edge(&img, long)?.into_owned());
+        }
+    }
+    Ok(img)
+}
+
+/// Resize, sharpen, watermark, convert and encode one rendition of a
+/// developed working-space image.
 pub fn render(
-    linear: &RgbF32,
+    working: &RgbF32,
     rendition: &Rendition,
     metadata: &Metadata,
     timings: &mut Timings,
 ) -> Result<Rendered> {
     let mut clock = Instant::now();
-    let sized = match rendition.long_edge {
-        Some(edge) => resize::fit_long_edge(linear, edge)?,
-        None => std::borrow::Cow::Borrowed(linear),
-    };
+    let mut img = sized(working, rendition)?;
     timings.lap("resize", &mut clock);
+    if let Some(s) = &rendition.sharpen {
+        unsharp_mask(img.to_mut(), s)?;
+    }
+    if let Some(w) = &rendition.watermark {
+        w.apply(img.to_mut())?;
+    }
+    timings.lap("finish", &mut clock);
+    let out = OutputTransform::new(&rendition.color_space, rendition.intent)?;
+    let meta = rendition.metadata_for(metadata);
     let embed = Embed {
-        icc_profile: Some(srgb_icc_profile()),
-        metadata: Some(metadata),
+        icc_profile: Some(out.profile()),
+        metadata: meta.as_ref(),
     };
     let bytes = match rendition.format {
         OutputFormat::Jpeg => encode_jpeg(
-            &transfer::to_srgb8(&sized),
+            &out.to_rgb8(&img)?,
             rendition.quality,
             Subsampling::S420,
             embed,
         )?,
-        OutputFormat::Png => encode_png8(&transfer::to_srgb8(&sized), embed)?,
-        OutputFormat::Tiff => encode_tiff16(&transfer::to_srgb16(&sized), embed)?,
+        OutputFormat::Png => encode_png8(&out.to_rgb8(&img)?, embed)?,
+        OutputFormat::Tiff => encode_tiff16(&out.to_rgb16(&img)?, embed)?,
     };
     timings.lap("encode", &mut clock);
     Ok(Rendered {
         name: rendition.name.clone(),
         format: rendition.format,
-        width: sized.width,
-        height: sized.height,
+        width: img.width,
+        height: img.height,
         bytes,
+        file_template: rendition.file_name.clone(),
     })
 }
 
-/// Develop `raw` once and produce every rendition of `recipe`.
+/// Develop `raw` once (one decode-to-linear, one demosaic) and produce every
+/// rendition of `recipe`.
 pub fn develop_recipe(
     raw: &RawImage,
     recipe: &Recipe,
     timings: &mut Timings,
 ) -> Result<Vec<Rendered>> {
-    let linear = develop_linear(raw, &recipe.develop, timings)?;
+    recipe.validate()?;
+    let working = develop_working(raw, &recipe.develop, timings)?;
     recipe
         .renditions
         .iter()
-        .map(|r| render(&linear, r, &raw.metadata, timings))
+        .map(|r| render(&working, r, &raw.metadata, timings))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_round_trip_through_toml() {
+        for name in BUILTIN_RECIPES {
+            let r = Recipe::builtin(name).unwrap();
+            let text = r.to_toml().unwrap();
+            let back = Recipe::from_toml(&text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+            assert_eq!(back, r, "{text}");
+        }
+    }
+
+    #[test]
+    fn templates_expand_and_refuse_escapes() {
+        assert_eq!(
+            expand_template(DEFAULT_FILE_NAME, "IMG_1", "web", "r", "jpg").unwrap(),
+            "IMG_1/web.jpg"
+        );
+        assert_eq!(
+            expand_template("{recipe}-{stem}.{ext}", "a", "w", "r", "tif").unwrap(),
+            "r-a.tif"
+        );
+        for bad in [
+            "/abs/{stem}",
+            "../{stem}",
+            "{stem}/../x",
+            "{nope}",
+            "{stem",
+            "a//b",
+        ] {
+            assert!(expand_template(bad, "s", "w", "r", "jpg").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_recipes_are_refused() {
+        assert!(Recipe::from_toml("name = 'x'\nrendition = []").is_err());
+        assert!(Recipe::from_toml("name = 'x'\n[[rendition]]\nname='a'\nformat='gif'").is_err());
+        assert!(
+            Recipe::from_toml("name = 'x'\n[[rendition]]\nname='a'\nformat='png'\nquality=0")
+                .is_err()
+        );
+        assert!(
+            Recipe::from_toml("name = 'x'\n[[rendition]]\nname='a'\nformat='png'\nbogus=1")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn metadata_policy() {
+        let src = Metadata {
+            make: Some("Canon".into()),
+            gps: Some(crate::metadata::Gps {
+                latitude: 1.0,
+                longitude: 2.0,
+            }),
+            ..Metadata::default()
+        };
+        let mut r = Rendition::new("a", None, OutputFormat::Jpeg, 90);
+        assert_eq!(r.metadata_for(&src), Some(src.clone()));
+        r.metadata = MetadataPolicy::StripGps;
+        let m = r.metadata_for(&src).unwrap();
+        assert!(m.gps.is_none() && m.make.is_some());
+        r.metadata = MetadataPolicy::StripAll;
+        assert_eq!(r.metadata_for(&src), None);
+        r.copyright = Some("(c) me".into());
+        let m = r.metadata_for(&src).unwrap();
+        assert_eq!((m.make, m.copyright.as_deref()), (None, Some("(c) me")));
+    }
 }

@@ -56,9 +56,18 @@ pub struct DevelopArgs {
         value_name = "EV"
     )]
     exposure: f32,
-    /// White balance: as-shot, daylight, or three multipliers "R,G,B" (e.g. 2.1,1,1.4).
+    /// White balance: as-shot, auto, daylight, a temperature "5500K" or "5500K/+10"
+    /// (with tint), or three multipliers "R,G,B" (e.g. 2.1,1,1.4).
     #[arg(long, default_value = "as-shot", value_parser = parse_wb, value_name = "WB")]
     wb: WhiteBalance,
+    /// Recipe: a built-in name (web, full, master, proof) or a TOML file. Each
+    /// rendition is written to OUTDIR/<stem>/<rendition>.<ext> unless its
+    /// file_name template says otherwise; --size/--format/--quality are ignored.
+    #[arg(long, value_name = "NAME|FILE")]
+    recipe: Option<String>,
+    /// Do not apply XMP sidecars (IMG_0001.xmp or IMG_0001.CR2.xmp).
+    #[arg(long)]
+    no_sidecar: bool,
     /// Print nothing but failures and the summary (no progress bar).
     #[arg(short, long)]
     quiet: bool,
@@ -79,8 +88,26 @@ enum Demosaic {
 }
 
 fn parse_wb(s: &str) -> Result<WhiteBalance, String> {
+    if let Some(k) = s.strip_suffix('K').or_else(|| s.strip_suffix('k')) {
+        // "5500K" or "5500K/+10" style is handled below; plain kelvin here.
+        if let Ok(t) = k.trim().parse::<f32>() {
+            return Ok(WhiteBalance::Kelvin {
+                temperature: t,
+                tint: 0.0,
+            });
+        }
+    }
+    if let Some((k, tint)) = s.split_once("K/").or_else(|| s.split_once("k/")) {
+        if let (Ok(t), Ok(tint)) = (k.trim().parse::<f32>(), tint.trim().parse::<f32>()) {
+            return Ok(WhiteBalance::Kelvin {
+                temperature: t,
+                tint,
+            });
+        }
+    }
     match s {
         "as-shot" | "asshot" | "camera" => Ok(WhiteBalance::AsShot),
+        "auto" => Ok(WhiteBalance::Auto),
         "daylight" | "d65" => Ok(WhiteBalance::Daylight),
         _ => {
             let parts: Vec<f32> = s
@@ -93,7 +120,7 @@ fn parse_wb(s: &str) -> Result<WhiteBalance, String> {
                     Ok(WhiteBalance::Multipliers([*r, *g, *b]))
                 }
                 _ => Err(format!(
-                    "{s:?}: expected as-shot, daylight or three positive numbers R,G,B"
+                    "{s:?}: expected as-shot, auto, daylight, 5500K[/tint] or three positive numbers R,G,B"
                 )),
             }
         }
@@ -181,23 +208,59 @@ struct Outcome {
     megapixels: f64,
 }
 
+/// Apply the XMP sidecar of `input` (if any) to a copy of `recipe`; warnings
+/// go to `warn`.
+fn with_sidecar(input: &Path, recipe: &Recipe, warn: &dyn Fn(String)) -> Result<Recipe, String> {
+    let mut recipe = recipe.clone();
+    if let Some(path) = rawflow::xmp::sidecar_path(input) {
+        let sidecar = rawflow::xmp::Sidecar::read(&path).map_err(|e| e.to_string())?;
+        for w in sidecar.apply(&mut recipe.develop) {
+            warn(format!("{}: {w}", path.display()));
+        }
+    }
+    Ok(recipe)
+}
+
 fn develop_one(
     input: &Path,
     outdir: &Path,
     stem: &str,
     recipe: &Recipe,
+    layout: Layout,
+    warn: &dyn Fn(String),
 ) -> Result<Outcome, String> {
+    let recipe = match layout.sidecars {
+        true => with_sidecar(input, recipe, warn)?,
+        false => recipe.clone(),
+    };
     let raw = rawflow::decode_file(input).map_err(|e| e.to_string())?;
     let mut timings = Timings::default();
-    let rendered = develop_recipe(&raw, recipe, &mut timings).map_err(|e| e.to_string())?;
+    let rendered = develop_recipe(&raw, &recipe, &mut timings).map_err(|e| e.to_string())?;
     for r in &rendered {
-        let path = outdir.join(format!("{stem}.{}", r.format.extension()));
+        let path = if layout.templates {
+            outdir.join(r.file_name(stem, &recipe.name).map_err(|e| e.to_string())?)
+        } else {
+            outdir.join(format!("{stem}.{}", r.format.extension()))
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("creating {}: {e}", parent.display()))?;
+        }
         write_atomically(&path, &r.bytes)
             .map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
     Ok(Outcome {
         megapixels: raw.megapixels(),
     })
+}
+
+/// How outputs are laid out and whether sidecars apply.
+#[derive(Clone, Copy)]
+struct Layout {
+    /// Use each rendition's file-name template (with --recipe).
+    templates: bool,
+    /// Apply XMP sidecars.
+    sidecars: bool,
 }
 
 /// Run `rawflow develop`.
@@ -233,13 +296,30 @@ pub fn run(args: DevelopArgs) -> ExitCode {
         Format::Tiff => OutputFormat::Tiff,
         Format::Png => OutputFormat::Png,
     };
-    let mut recipe = Recipe::single("output", args.size, format, args.quality);
-    recipe.develop.exposure_ev = args.exposure;
-    recipe.develop.white_balance = args.wb;
+    let mut recipe = match &args.recipe {
+        Some(name) => match Recipe::load(name) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: recipe {name}: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => Recipe::single("output", args.size, format, args.quality),
+    };
+    if args.exposure != 0.0 {
+        recipe.develop.exposure_ev = args.exposure;
+    }
+    if args.recipe.is_none() || args.wb != WhiteBalance::AsShot {
+        recipe.develop.white_balance = args.wb;
+    }
     recipe.develop.demosaic = match args.demosaic {
         Demosaic::Fast => DemosaicMethod::Fast,
         Demosaic::Best => DemosaicMethod::Best,
         Demosaic::Bilinear => DemosaicMethod::Bilinear,
+    };
+    let layout = Layout {
+        templates: args.recipe.is_some(),
+        sidecars: !args.no_sidecar,
     };
 
     let stems = output_stems(&files);
@@ -263,7 +343,8 @@ pub fn run(args: DevelopArgs) -> ExitCode {
             .par_iter()
             .zip(stems.par_iter())
             .for_each(|(file, stem)| {
-                match develop_one(file, &args.output, stem, &recipe) {
+                let warn = |w: String| bar.suspend(|| eprintln!("warning: {w}"));
+                match develop_one(file, &args.output, stem, &recipe, layout, &warn) {
                     Ok(o) => {
                         if let Ok(mut mp) = megapixels.lock() {
                             *mp += o.megapixels;

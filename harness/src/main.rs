@@ -2,6 +2,7 @@
 
 mod demo;
 mod develop;
+mod recipes;
 mod sample_dng;
 mod serve;
 mod worker_cmd;
@@ -23,6 +24,8 @@ struct Cli {
 enum Command {
     /// Develop RAW files (or folders of them) into JPEG, TIFF or PNG files.
     Develop(develop::DevelopArgs),
+    /// List the built-in recipes, or print one as TOML (`recipes show NAME`).
+    Recipes(recipes::RecipesArgs),
     /// Run the studio pipeline on this machine: HTTP API, job store and workers.
     Serve(serve::ServeArgs),
     /// Start a server in-process, develop one RAW file through the API, and download it.
@@ -45,6 +48,7 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Develop(args) => develop::run(args),
+        Command::Recipes(args) => recipes::run(args),
         Command::Serve(args) => report(serve::run(args)),
         Command::Demo(args) => report(demo::run(args)),
         Command::Worker(args) => report(worker_cmd::run(args)),

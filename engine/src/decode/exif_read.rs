@@ -48,5 +48,28 @@ pub fn read_metadata(bytes: &[u8]) -> Metadata {
         f_number: rational(Tag::FNumber),
         iso,
         focal_length: rational(Tag::FocalLength),
+        artist: text(Tag::Artist),
+        copyright: text(Tag::Copyright),
+        gps: gps(&exif),
     }
+}
+
+/// Signed degrees from a GPS degrees/minutes/seconds field and its N/S/E/W reference.
+fn gps(exif: &exif::Exif) -> Option<crate::metadata::Gps> {
+    let coord = |tag: Tag, reference: Tag, negative: u8| -> Option<f64> {
+        let Value::Rational(v) = &exif.get_field(tag, In::PRIMARY)?.value else {
+            return None;
+        };
+        let part = |i: usize| v.get(i).filter(|r| r.denom != 0).map(|r| r.to_f64());
+        let deg = part(0)? + part(1).unwrap_or(0.0) / 60.0 + part(2).unwrap_or(0.0) / 3600.0;
+        let sign = match &exif.get_field(reference, In::PRIMARY)?.value {
+            Value::Ascii(p) if p.first().and_then(|s| s.first()) == Some(&negative) => -1.0,
+            _ => 1.0,
+        };
+        Some(sign * deg)
+    };
+    Some(crate::metadata::Gps {
+        latitude: coord(Tag::GPSLatitude, Tag::GPSLatitudeRef, b'S')?,
+        longitude: coord(Tag::GPSLongitude, Tag::GPSLongitudeRef, b'W')?,
+    })
 }

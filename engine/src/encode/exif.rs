@@ -50,12 +50,21 @@ pub(crate) mod tag {
     pub const PIXEL_X_DIMENSION: u16 = 0xA002;
     pub const PIXEL_Y_DIMENSION: u16 = 0xA003;
     pub const LENS_MODEL: u16 = 0xA434;
+    pub const ARTIST: u16 = 0x013B;
+    pub const COPYRIGHT: u16 = 0x8298;
+    pub const GPS_IFD: u16 = 0x8825;
+    pub const GPS_VERSION_ID: u16 = 0x0000;
+    pub const GPS_LATITUDE_REF: u16 = 0x0001;
+    pub const GPS_LATITUDE: u16 = 0x0002;
+    pub const GPS_LONGITUDE_REF: u16 = 0x0003;
+    pub const GPS_LONGITUDE: u16 = 0x0004;
 }
 
 /// TIFF field types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u16)]
 pub(crate) enum FieldType {
+    Byte = 1,
     Ascii = 2,
     Short = 3,
     Long = 4,
@@ -126,6 +135,29 @@ impl Entry {
             typ: FieldType::Rational,
             count: 1,
             data,
+        }
+    }
+
+    /// Several BYTEs.
+    pub(crate) fn bytes(tag: u16, bytes: &[u8]) -> Entry {
+        Entry {
+            tag,
+            typ: FieldType::Byte,
+            count: bytes.len() as u32,
+            data: bytes.to_vec(),
+        }
+    }
+
+    /// Several RATIONALs.
+    pub(crate) fn rationals(tag: u16, rs: &[Rational]) -> Entry {
+        Entry {
+            tag,
+            typ: FieldType::Rational,
+            count: rs.len() as u32,
+            data: rs
+                .iter()
+                .flat_map(|r| r.num.to_le_bytes().into_iter().chain(r.den.to_le_bytes()))
+                .collect(),
         }
     }
 
@@ -333,6 +365,58 @@ pub(crate) fn ifd0_capture_entries(ifd: &mut Ifd, meta: &Metadata) {
     if let Some(date) = meta.capture_date.as_deref().and_then(exif_date) {
         ifd.set(Entry::ascii(tag::DATE_TIME, &date));
     }
+    if let Some(artist) = meta.artist.as_deref().and_then(clean_string) {
+        ifd.set(Entry::ascii(tag::ARTIST, &artist));
+    }
+    if let Some(c) = meta.copyright.as_deref().and_then(clean_string) {
+        ifd.set(Entry::ascii(tag::COPYRIGHT, &c));
+    }
+}
+
+/// Degrees as EXIF degrees/minutes/seconds rationals.
+fn dms(deg: f64) -> [Rational; 3] {
+    let d = deg.abs();
+    let whole = d.floor();
+    let min = ((d - whole) * 60.0).floor();
+    let sec = ((d - whole) * 60.0 - min) * 60.0;
+    [
+        Rational {
+            num: whole as u32,
+            den: 1,
+        },
+        Rational {
+            num: min as u32,
+            den: 1,
+        },
+        Rational {
+            num: (sec * 10000.0).round() as u32,
+            den: 10000,
+        },
+    ]
+}
+
+/// The GPS IFD for `gps` (`None` for impossible coordinates).
+pub(crate) fn gps_ifd(gps: &crate::metadata::Gps) -> Option<Ifd> {
+    let ok = gps.latitude.is_finite()
+        && gps.longitude.is_finite()
+        && gps.latitude.abs() <= 90.0
+        && gps.longitude.abs() <= 180.0;
+    if !ok {
+        return None;
+    }
+    let mut ifd = Ifd::default();
+    ifd.set(Entry::bytes(tag::GPS_VERSION_ID, &[2, 3, 0, 0]));
+    ifd.set(Entry::ascii(
+        tag::GPS_LATITUDE_REF,
+        if gps.latitude >= 0.0 { "N" } else { "S" },
+    ));
+    ifd.set(Entry::rationals(tag::GPS_LATITUDE, &dms(gps.latitude)));
+    ifd.set(Entry::ascii(
+        tag::GPS_LONGITUDE_REF,
+        if gps.longitude >= 0.0 { "E" } else { "W" },
+    ));
+    ifd.set(Entry::rationals(tag::GPS_LONGITUDE, &dms(gps.longitude)));
+    Some(ifd)
 }
 
 fn valid_rational(r: Option<Rational>) -> Option<Rational> {
@@ -402,16 +486,27 @@ pub(crate) fn exif_tiff(meta: &Metadata, ctx: &ExifContext) -> Result<Vec<u8>> {
         ifd0.set(Entry::short(tag::YCBCR_POSITIONING, 1));
     }
     ifd0.set(Entry::long(tag::EXIF_IFD, 0));
+    let gps = meta.gps.as_ref().and_then(gps_ifd);
+    if gps.is_some() {
+        ifd0.set(Entry::long(tag::GPS_IFD, 0));
+    }
     let exif = exif_ifd(meta, ctx);
 
     let ifd0_at = 8;
     let exif_at = ifd0_at + ifd0.len();
+    let gps_at = exif_at + exif.len();
     ifd0.set(Entry::long(tag::EXIF_IFD, offset_u32(exif_at)?));
-    let mut out = Vec::with_capacity(exif_at + exif.len());
+    if gps.is_some() {
+        ifd0.set(Entry::long(tag::GPS_IFD, offset_u32(gps_at)?));
+    }
+    let mut out = Vec::with_capacity(gps_at + gps.as_ref().map_or(0, Ifd::len));
     out.extend_from_slice(&TIFF_MAGIC_LE);
     out.extend_from_slice(&offset_u32(ifd0_at)?.to_le_bytes());
     ifd0.write(&mut out, 0)?;
     exif.write(&mut out, 0)?;
+    if let Some(g) = gps {
+        g.write(&mut out, 0)?;
+    }
     Ok(out)
 }
 
@@ -430,6 +525,12 @@ pub(crate) mod tests {
             f_number: Some(Rational { num: 28, den: 10 }),
             iso: Some(400),
             focal_length: Some(Rational { num: 50, den: 1 }),
+            artist: Some("Ada Lovelace".into()),
+            copyright: Some("(c) 2021 Studio".into()),
+            gps: Some(crate::metadata::Gps {
+                latitude: 48.8584,
+                longitude: -2.2945,
+            }),
         }
     }
 

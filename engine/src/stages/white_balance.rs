@@ -1,6 +1,7 @@
 //! White balance: per-channel multipliers so that a neutral subject has equal R, G, B.
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::highlights::clip_to_white;
 use super::levels::SensorData;
@@ -12,9 +13,12 @@ use crate::raw::RawImage;
 pub const D65_XYZ: [f32; 3] = [0.950_47, 1.0, 1.088_83];
 
 /// The R, G, B multipliers for `wb`, normalised so that the smallest is 1.0
-/// (so that no channel clips before the others do).
+/// (so that no channel clips before the others do). [`WhiteBalance::Auto`]
+/// needs the sensor data: here it falls back to as shot; use [`multipliers_for`].
 pub fn multipliers(raw: &RawImage, wb: WhiteBalance) -> Result<[f32; 3]> {
     let m = match wb {
+        WhiteBalance::Auto => return multipliers(raw, WhiteBalance::AsShot),
+        WhiteBalance::Kelvin { temperature, tint } => kelvin(raw, temperature, tint)?,
         WhiteBalance::AsShot => match raw.as_shot_wb {
             Some(m) => m,
             None => daylight(raw),
@@ -23,6 +27,194 @@ pub fn multipliers(raw: &RawImage, wb: WhiteBalance) -> Result<[f32; 3]> {
         WhiteBalance::Multipliers(m) => m,
     };
     normalise(m)
+}
+
+/// Like [`multipliers`], with [`WhiteBalance::Auto`] computed from `data`
+/// (levels applied, white balance not yet).
+pub fn multipliers_for(raw: &RawImage, data: &SensorData, wb: WhiteBalance) -> Result<[f32; 3]> {
+    match wb {
+        WhiteBalance::Auto => match auto(data) {
+            Some(m) => normalise(m),
+            None => multipliers(raw, WhiteBalance::AsShot),
+        },
+        other => multipliers(raw, other),
+    }
+}
+
+/// Values at or above this (after levels) count as clipped for auto white balance.
+const AUTO_CLIP: f32 = 0.95;
+
+/// Grey-world multipliers over non-clipped, non-black photosites (`None`
+/// when a channel has no usable photosite).
+pub fn auto(data: &SensorData) -> Option<[f32; 3]> {
+    let mut sum = [0.0f64; 3];
+    let mut n = [0u64; 3];
+    match data {
+        SensorData::Mosaic(m) => {
+            for (y, row) in m.data.chunks(m.width.max(1)).enumerate() {
+                for (x, v) in row.iter().enumerate() {
+                    if *v < AUTO_CLIP && *v > 0.002 {
+                        let c = m.cfa.color_at(y, x).index();
+                        sum[c] += f64::from(*v);
+                        n[c] += 1;
+                    }
+                }
+            }
+        }
+        SensorData::Rgb(img) => {
+            for px in img.data.chunks_exact(3) {
+                if px.iter().all(|v| *v < AUTO_CLIP && *v > 0.002) {
+                    for c in 0..3 {
+                        sum[c] += f64::from(px[c]);
+                        n[c] += 1;
+                    }
+                }
+            }
+        }
+    }
+    if n.iter().any(|v| *v == 0) {
+        return None;
+    }
+    let mean = [0, 1, 2].map(|c| sum[c] / n[c] as f64);
+    if mean.iter().any(|m| *m <= 0.0) {
+        return None;
+    }
+    Some([0, 1, 2].map(|c| (mean[1] / mean[c]) as f32))
+}
+
+/// CIE 1931 xy of a correlated colour temperature: the CIE daylight locus
+/// from 4000 K, the Planckian locus (Kim et al. cubic fit) below.
+pub fn cct_to_xy(kelvin: f64) -> (f64, f64) {
+    let t = kelvin.clamp(1667.0, 25000.0);
+    if t >= 4000.0 {
+        let x = if t <= 7000.0 {
+            -4.6070e9 / t.powi(3) + 2.9678e6 / t.powi(2) + 0.09911e3 / t + 0.244063
+        } else {
+            -2.0064e9 / t.powi(3) + 1.9018e6 / t.powi(2) + 0.24748e3 / t + 0.237040
+        };
+        (x, -3.0 * x * x + 2.870 * x - 0.275)
+    } else {
+        let x =
+            -0.266_123_9e9 / t.powi(3) - 0.234_358_9e6 / t.powi(2) + 0.877_695_6e3 / t + 0.179910;
+        let y = if t <= 2222.0 {
+            -1.106_381_4 * x.powi(3) - 1.348_110_20 * x * x + 2.185_558_32 * x - 0.202_196_83
+        } else {
+            -0.954_947_6 * x.powi(3) - 1.374_185_93 * x * x + 2.091_370_15 * x - 0.167_488_67
+        };
+        (x, y)
+    }
+}
+
+fn xy_to_uv((x, y): (f64, f64)) -> (f64, f64) {
+    let d = -2.0 * x + 12.0 * y + 3.0;
+    (4.0 * x / d, 6.0 * y / d)
+}
+
+fn uv_to_xy((u, v): (f64, f64)) -> (f64, f64) {
+    let d = 2.0 * u - 8.0 * v + 4.0;
+    (3.0 * u / d, 2.0 * v / d)
+}
+
+/// xy of the illuminant `kelvin` moved off the locus by `tint`: positive
+/// tint assumes greener light (above the locus in CIE 1960 uv), which renders
+/// the image more magenta, as in Lightroom; 3000 tint units = 1 Δuv.
+pub fn kelvin_tint_xy(kelvin: f64, tint: f64) -> (f64, f64) {
+    let p = xy_to_uv(cct_to_xy(kelvin));
+    if tint == 0.0 {
+        return uv_to_xy(p);
+    }
+    let a = xy_to_uv(cct_to_xy(kelvin * 0.99));
+    let b = xy_to_uv(cct_to_xy(kelvin * 1.01));
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let len = (dx * dx + dy * dy).sqrt().max(1e-12);
+    // Normal pointing towards green (above the locus): rotate the tangent.
+    let (mut nx, mut ny) = (-dy / len, dx / len);
+    if ny < 0.0 {
+        nx = -nx;
+        ny = -ny;
+    }
+    let d = tint / 3000.0;
+    uv_to_xy((p.0 + nx * d, p.1 + ny * d))
+}
+
+/// Multipliers that make light of `temperature` kelvin and `tint` neutral,
+/// through the camera matrix.
+pub fn kelvin(raw: &RawImage, temperature: f32, tint: f32) -> Result<[f32; 3]> {
+    if !temperature.is_finite() || !(1000.0..=50000.0).contains(&temperature) || !tint.is_finite() {
+        return Err(Error::InvalidParameter(format!(
+            "white balance {temperature} K / tint {tint} out of range (1000–50000 K)"
+        )));
+    }
+    let Some(m) = raw.xyz_to_cam else {
+        return Err(Error::InvalidParameter(
+            "Kelvin white balance needs the camera's colour matrix, which this file lacks".into(),
+        ));
+    };
+    let (x, y) = kelvin_tint_xy(f64::from(temperature), f64::from(tint));
+    let xyz = [x / y, 1.0, (1.0 - x - y) / y].map(|v| v as f32);
+    let mut out = [1.0f32; 3];
+    for (o, row) in out.iter_mut().zip(m) {
+        let neutral: f32 = row.iter().zip(xyz).map(|(a, b)| a * b).sum();
+        if !(neutral > 1e-6) {
+            return Err(Error::InvalidParameter(format!(
+                "{temperature} K is outside what this camera matrix can balance"
+            )));
+        }
+        *o = 1.0 / neutral;
+    }
+    Ok(out)
+}
+
+/// How a white balance is written in a recipe.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum WbRepr {
+    /// "as-shot", "auto", "daylight".
+    Name(String),
+    /// `{ kelvin = 5500, tint = 0 }`.
+    Kelvin {
+        /// Temperature.
+        kelvin: f32,
+        /// Tint.
+        #[serde(default)]
+        tint: f32,
+    },
+    /// `{ multipliers = [r, g, b] }`.
+    Multipliers {
+        /// R, G, B.
+        multipliers: [f32; 3],
+    },
+}
+
+impl TryFrom<WbRepr> for WhiteBalance {
+    type Error = String;
+    fn try_from(r: WbRepr) -> std::result::Result<Self, String> {
+        Ok(match r {
+            WbRepr::Name(n) => match n.to_ascii_lowercase().as_str() {
+                "as-shot" | "asshot" | "camera" => WhiteBalance::AsShot,
+                "auto" => WhiteBalance::Auto,
+                "daylight" | "d65" => WhiteBalance::Daylight,
+                other => return Err(format!("unknown white balance {other:?} (as-shot, auto, daylight, {{ kelvin, tint }} or {{ multipliers }})")),
+            },
+            WbRepr::Kelvin { kelvin, tint } => WhiteBalance::Kelvin { temperature: kelvin, tint },
+            WbRepr::Multipliers { multipliers } => WhiteBalance::Multipliers(multipliers),
+        })
+    }
+}
+
+impl From<WhiteBalance> for WbRepr {
+    fn from(w: WhiteBalance) -> Self {
+        match w {
+            WhiteBalance::AsShot => WbRepr::Name("as-shot".into()),
+            WhiteBalance::Auto => WbRepr::Name("auto".into()),
+            WhiteBalance::Daylight => WbRepr::Name("daylight".into()),
+            WhiteBalance::Kelvin { temperature, tint } => WbRepr::Kelvin {
+                kelvin: temperature,
+                tint,
+            },
+            WhiteBalance::Multipliers(m) => WbRepr::Multipliers { multipliers: m },
+        }
+    }
 }
 
 /// Multipliers that make D65 light neutral, from the camera matrix (1, 1, 1 without one).
@@ -83,5 +275,36 @@ pub fn apply(data: &mut SensorData, mult: [f32; 3]) {
                     clip_to_white(row);
                 });
         }
+    }
+}
+
+#[cfg(test)]
+mod kelvin_tests {
+    use super::*;
+
+    #[test]
+    fn loci_hit_known_points() {
+        let (x, y) = cct_to_xy(6504.0);
+        assert!(
+            (x - 0.3127).abs() < 0.001 && (y - 0.3291).abs() < 0.001,
+            "{x} {y}"
+        );
+        let (x, y) = cct_to_xy(2856.0); // illuminant A
+        assert!(
+            (x - 0.4476).abs() < 0.002 && (y - 0.4074).abs() < 0.002,
+            "{x} {y}"
+        );
+        let (x, y) = cct_to_xy(5003.0); // D50
+        assert!(
+            (x - 0.3457).abs() < 0.001 && (y - 0.3585).abs() < 0.001,
+            "{x} {y}"
+        );
+    }
+
+    #[test]
+    fn positive_tint_assumes_greener_light() {
+        let (_, y0) = kelvin_tint_xy(5500.0, 0.0);
+        let (_, y1) = kelvin_tint_xy(5500.0, 30.0);
+        assert!(y1 > y0, "greener light raises y: {y0} {y1}");
     }
 }
