@@ -13,10 +13,16 @@ pub fn corpus_available() -> bool {
         return true;
     }
     if std::env::var_os("RAWFLOW_ALLOW_MISSING_CORPUS").is_some() {
-        eprintln!("shared corpus missing at {}: skipped (RAWFLOW_ALLOW_MISSING_CORPUS)", dir.display());
+        eprintln!(
+            "shared corpus missing at {}: skipped (RAWFLOW_ALLOW_MISSING_CORPUS)",
+            dir.display()
+        );
         return false;
     }
-    panic!("shared corpus not found at {} (set RAWFLOW_CORPUS)", dir.display());
+    panic!(
+        "shared corpus not found at {} (set RAWFLOW_CORPUS)",
+        dir.display()
+    );
 }
 
 /// Decode and develop `dng` with `recipe`'s settings to a full-size 8-bit PNG, and read it back.
@@ -27,7 +33,8 @@ pub fn develop_to_srgb8(dng: &[u8], recipe: &Recipe) -> Result<SrgbImage, String
         r.format = OutputFormat::Png;
         r.long_edge = None;
     }
-    let rendered = develop_recipe(&raw, &recipe, &mut Timings::default()).map_err(|e| e.to_string())?;
+    let rendered =
+        develop_recipe(&raw, &recipe, &mut Timings::default()).map_err(|e| e.to_string())?;
     let first = rendered.first().ok_or("no rendition")?;
     png_to_srgb8(&first.bytes).map_err(|e| e.to_string())
 }

@@ -2,7 +2,10 @@
 //! orientations 1, 3, 6 and 8 develop with the original's geometry and
 //! orientation, mean exposure within 2 %, CPSNR ≥ 30 dB and mean ΔE2000 ≤ 4.
 
-use rawflow_corpus::{load_png, score, BayerPhase, BlackLevels, CfaLayout, Orientation, SynthParams, CANON_EOS_5D_MARK_II, NIKON_D700, SONY_ILCE_7M3};
+use rawflow_corpus::{
+    load_png, score, BayerPhase, BlackLevels, CfaLayout, Orientation, SynthParams,
+    CANON_EOS_5D_MARK_II, NIKON_D700, SONY_ILCE_7M3,
+};
 use rawflow_tests::{corpus_available, develop_to_srgb8, png_recipe};
 
 #[test]
@@ -11,8 +14,18 @@ fn kodak_synthetic_dngs_develop_correctly_in_every_configuration() {
         return;
     }
     let phases = BayerPhase::ALL;
-    let blacks = [BlackLevels::Uniform(0), BlackLevels::Uniform(512), BlackLevels::Uniform(2048), BlackLevels::PerPosition([510, 514, 508, 516])];
-    let orientations = [Orientation::Normal, Orientation::Rotate180, Orientation::Rotate90Cw, Orientation::Rotate270Cw];
+    let blacks = [
+        BlackLevels::Uniform(0),
+        BlackLevels::Uniform(512),
+        BlackLevels::Uniform(2048),
+        BlackLevels::PerPosition([510, 514, 508, 516]),
+    ];
+    let orientations = [
+        Orientation::Normal,
+        Orientation::Rotate180,
+        Orientation::Rotate90Cw,
+        Orientation::Rotate270Cw,
+    ];
     let cameras = [CANON_EOS_5D_MARK_II, NIKON_D700, SONY_ILCE_7M3];
     let recipe = png_recipe();
     let (mut cpsnr, mut de, mut n) = (0.0, 0.0, 0.0);
@@ -28,15 +41,48 @@ fn kodak_synthetic_dngs_develop_correctly_in_every_configuration() {
             ..SynthParams::default()
         };
         // 2048 is too close to a 12-bit white level of 4095 to be realistic: keep it for 14-bit files.
-        let params = if params.bits == 12 && params.black == BlackLevels::Uniform(2048) { SynthParams { black: BlackLevels::Uniform(256), ..params } } else { params };
+        let params = if params.bits == 12 && params.black == BlackLevels::Uniform(2048) {
+            SynthParams {
+                black: BlackLevels::Uniform(256),
+                ..params
+            }
+        } else {
+            params
+        };
         let dng = rawflow_corpus::write_dng(&truth, &params).expect("synthetic DNG");
-        let developed = develop_to_srgb8(&dng, &recipe).unwrap_or_else(|e| panic!("kodim{:02}: {e}", i + 1));
-        assert_eq!((developed.width, developed.height), (truth.width, truth.height), "kodim{:02} geometry with {params:?}", i + 1);
+        let developed =
+            develop_to_srgb8(&dng, &recipe).unwrap_or_else(|e| panic!("kodim{:02}: {e}", i + 1));
+        assert_eq!(
+            (developed.width, developed.height),
+            (truth.width, truth.height),
+            "kodim{:02} geometry with {params:?}",
+            i + 1
+        );
         let s = score(&developed, &truth, 8).expect("score");
-        report += &format!("kodim{:02} {:?} {}-bit {:?} {:?}: {:.2} dB, ΔE {:.2}, exposure {:.4}\n", i + 1, phases[i % 4], params.bits, params.black, params.orientation, s.cpsnr_db, s.delta_e2000_mean, s.exposure_ratio);
-        assert!((s.exposure_ratio - 1.0).abs() <= 0.02, "kodim{:02}: exposure ratio {}\n{report}", i + 1, s.exposure_ratio);
+        report += &format!(
+            "kodim{:02} {:?} {}-bit {:?} {:?}: {:.2} dB, ΔE {:.2}, exposure {:.4}\n",
+            i + 1,
+            phases[i % 4],
+            params.bits,
+            params.black,
+            params.orientation,
+            s.cpsnr_db,
+            s.delta_e2000_mean,
+            s.exposure_ratio
+        );
+        assert!(
+            (s.exposure_ratio - 1.0).abs() <= 0.02,
+            "kodim{:02}: exposure ratio {}\n{report}",
+            i + 1,
+            s.exposure_ratio
+        );
         // A wrong orientation or phase gives far below 20 dB; a per-image floor catches it.
-        assert!(s.cpsnr_db >= 25.0, "kodim{:02}: {:.2} dB\n{report}", i + 1, s.cpsnr_db);
+        assert!(
+            s.cpsnr_db >= 25.0,
+            "kodim{:02}: {:.2} dB\n{report}",
+            i + 1,
+            s.cpsnr_db
+        );
         cpsnr += s.cpsnr_db;
         de += s.delta_e2000_mean;
         n += 1.0;
@@ -53,7 +99,11 @@ fn xtrans_synthetic_dng_develops() {
         return;
     }
     let truth = load_png(rawflow_corpus::kodak_path(23)).expect("kodak image");
-    let params = SynthParams { cfa: CfaLayout::XTrans, camera: rawflow_corpus::FUJIFILM_X_T2, ..SynthParams::default() };
+    let params = SynthParams {
+        cfa: CfaLayout::XTrans,
+        camera: rawflow_corpus::FUJIFILM_X_T2,
+        ..SynthParams::default()
+    };
     let dng = rawflow_corpus::write_dng(&truth, &params).expect("synthetic DNG");
     let developed = develop_to_srgb8(&dng, &png_recipe()).expect("develops");
     let s = score(&developed, &truth, 8).expect("score");
