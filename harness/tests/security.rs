@@ -26,7 +26,10 @@ fn send(addr: &str, method: &str, target: &str, headers: &[(&str, String)], body
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-length")) {
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+    {
         head.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     head.push_str("\r\n");
@@ -151,9 +154,27 @@ fn hostile_requests_are_refused_with_the_right_status_and_logged() {
         case("no token", "GET", &job_path, None, &[401]),
         case("empty bearer", "GET", &job_path, Some(""), &[401]),
         case("garbage token", "GET", &job_path, Some("nonsense"), &[401]),
-        case("admin token, one char changed", "GET", "/v1/jobs", Some(&flipped_admin), &[401]),
-        case("admin token + trailing junk", "GET", "/v1/jobs", Some(&format!("{admin}x")), &[401]),
-        case("client id forged onto another secret", "GET", &job_path, Some(&forged_client_token), &[401]),
+        case(
+            "admin token, one char changed",
+            "GET",
+            "/v1/jobs",
+            Some(&flipped_admin),
+            &[401],
+        ),
+        case(
+            "admin token + trailing junk",
+            "GET",
+            "/v1/jobs",
+            Some(&format!("{admin}x")),
+            &[401],
+        ),
+        case(
+            "client id forged onto another secret",
+            "GET",
+            &job_path,
+            Some(&forged_client_token),
+            &[401],
+        ),
         case(
             "token of a client that does not exist",
             "GET",
@@ -161,13 +182,55 @@ fn hostile_requests_are_refused_with_the_right_status_and_logged() {
             Some(&format!("rf_0123456789abcdef_{}", "A".repeat(43))),
             &[401],
         ),
-        case("other client's job", "GET", &job_path, Some(&b_token), &[404]),
-        case("other client's download link request", "GET", format!("{job_path}/download"), Some(&b_token), &[404]),
-        case("client token on admin endpoint", "POST", "/v1/clients", Some(&a_token), &[403]),
-        case("client token lists all jobs", "GET", "/v1/jobs", Some(&a_token), &[403]),
-        case("client lists another client's jobs", "GET", format!("/v1/jobs?client_id={b}"), Some(&a_token), &[403]),
-        case("job id with traversal", "GET", "/v1/jobs/..%2F..%2Fetc", Some(&admin), &[404]),
-        case("job id overlong", "GET", format!("/v1/jobs/{}", "a".repeat(5000)), Some(&admin), &[404]),
+        case(
+            "other client's job",
+            "GET",
+            &job_path,
+            Some(&b_token),
+            &[404],
+        ),
+        case(
+            "other client's download link request",
+            "GET",
+            format!("{job_path}/download"),
+            Some(&b_token),
+            &[404],
+        ),
+        case(
+            "client token on admin endpoint",
+            "POST",
+            "/v1/clients",
+            Some(&a_token),
+            &[403],
+        ),
+        case(
+            "client token lists all jobs",
+            "GET",
+            "/v1/jobs",
+            Some(&a_token),
+            &[403],
+        ),
+        case(
+            "client lists another client's jobs",
+            "GET",
+            format!("/v1/jobs?client_id={b}"),
+            Some(&a_token),
+            &[403],
+        ),
+        case(
+            "job id with traversal",
+            "GET",
+            "/v1/jobs/..%2F..%2Fetc",
+            Some(&admin),
+            &[404],
+        ),
+        case(
+            "job id overlong",
+            "GET",
+            format!("/v1/jobs/{}", "a".repeat(5000)),
+            Some(&admin),
+            &[404],
+        ),
     ];
     {
         let mut c = case("Basic auth scheme", "GET", &job_path, None, &[401]);
@@ -181,7 +244,10 @@ fn hostile_requests_are_refused_with_the_right_status_and_logged() {
         ("key raw/../../", "raw/../../link.key".to_string()),
         ("key %2e%2e/", "%2e%2e/%2e%2e/link.key".to_string()),
         ("key %2E%2E%2F", "%2E%2E%2F%2E%2E%2Flink.key".to_string()),
-        ("key overlong UTF-8 dots", "%c0%ae%c0%ae/link.key".to_string()),
+        (
+            "key overlong UTF-8 dots",
+            "%c0%ae%c0%ae/link.key".to_string(),
+        ),
         ("key absolute //", "/etc/passwd".to_string()),
         ("key absolute %2F", "%2Fetc%2Fpasswd".to_string()),
         ("key backslash", "raw%5C..%5Clink.key".to_string()),
@@ -212,11 +278,29 @@ fn hostile_requests_are_refused_with_the_right_status_and_logged() {
         ("empty", String::new()),
     ] {
         let body = serde_json::to_vec(&json!({ "client_id": a, "filename": filename })).unwrap();
-        cases.push(json_case(&format!("filename {name}"), "/v1/uploads", &admin, body, &[400]));
+        cases.push(json_case(
+            &format!("filename {name}"),
+            "/v1/uploads",
+            &admin,
+            body,
+            &[400],
+        ));
     }
     // --- bodies ---
-    cases.push(json_case("invalid JSON", "/v1/clients", &admin, b"{\"name\": ".to_vec(), &[400]));
-    cases.push(json_case("JSON of the wrong shape", "/v1/clients", &admin, b"[1,2,3]".to_vec(), &[400]));
+    cases.push(json_case(
+        "invalid JSON",
+        "/v1/clients",
+        &admin,
+        b"{\"name\": ".to_vec(),
+        &[400],
+    ));
+    cases.push(json_case(
+        "JSON of the wrong shape",
+        "/v1/clients",
+        &admin,
+        b"[1,2,3]".to_vec(),
+        &[400],
+    ));
     cases.push(json_case(
         "client name overlong",
         "/v1/clients",
@@ -232,12 +316,24 @@ fn hostile_requests_are_refused_with_the_right_status_and_logged() {
         &[413],
     ));
     {
-        let mut c = case("JSON without content type", "POST", "/v1/clients", Some(&admin), &[400]);
+        let mut c = case(
+            "JSON without content type",
+            "POST",
+            "/v1/clients",
+            Some(&admin),
+            &[400],
+        );
         c.body = b"{\"name\":\"x\"}".to_vec();
         cases.push(c);
     }
     {
-        let mut c = case("upload with declared size over the limit", "PUT", &a_upload, None, &[413]);
+        let mut c = case(
+            "upload with declared size over the limit",
+            "PUT",
+            &a_upload,
+            None,
+            &[413],
+        );
         c.headers.push(("Content-Length", "300001".into()));
         cases.push(c);
     }
@@ -259,7 +355,13 @@ fn hostile_requests_are_refused_with_the_right_status_and_logged() {
     let (a_key_path, a_query) = a_link.split_once('?').unwrap();
     let (b_key_path, _) = b_link.split_once('?').unwrap();
     cases.push(case("valid download link", "GET", &a_link, None, &[200]));
-    cases.push(case("download link replayed (not expired)", "GET", &a_link, None, &[200]));
+    cases.push(case(
+        "download link replayed (not expired)",
+        "GET",
+        &a_link,
+        None,
+        &[200],
+    ));
     cases.push(case(
         "link for one key used for another",
         "GET",
@@ -275,16 +377,31 @@ fn hostile_requests_are_refused_with_the_right_status_and_logged() {
         &[403],
     ));
     for pos in [0, 1, 10, 20, 42] {
-        cases.push(case(format!("signature char {pos} from the end changed"), "GET", flip_sig(&a_link, pos), None, &[403]));
+        cases.push(case(
+            format!("signature char {pos} from the end changed"),
+            "GET",
+            flip_sig(&a_link, pos),
+            None,
+            &[403],
+        ));
     }
     let truncated = &a_link[..a_link.len() - 1];
     cases.push(case("signature truncated", "GET", truncated, None, &[403]));
-    cases.push(case("signature empty", "GET", format!("{}sig=", a_link.split_once("sig=").unwrap().0), None, &[403]));
+    cases.push(case(
+        "signature empty",
+        "GET",
+        format!("{}sig=", a_link.split_once("sig=").unwrap().0),
+        None,
+        &[403],
+    ));
     cases.push(case("no signature", "GET", a_key_path, None, &[403]));
     let later = {
         let (head, tail) = a_link.split_once("expires=").unwrap();
         let (exp, rest) = tail.split_once('&').unwrap();
-        format!("{head}expires={}&{rest}", exp.parse::<u64>().unwrap() + 3600)
+        format!(
+            "{head}expires={}&{rest}",
+            exp.parse::<u64>().unwrap() + 3600
+        )
     };
     cases.push(case("expiry pushed later", "GET", later, None, &[403]));
     cases.push(case(
@@ -313,14 +430,22 @@ fn hostile_requests_are_refused_with_the_right_status_and_logged() {
     let wait = Duration::from_millis(3100).saturating_sub(stale_issued.elapsed());
     std::thread::sleep(wait);
     let got = send(&addr, "GET", &stale_link, &[], &[]);
-    rows.push(("download link replayed after expiry".into(), 403, got, got == 403));
+    rows.push((
+        "download link replayed after expiry".into(),
+        403,
+        got,
+        got == 403,
+    ));
     if got != 403 {
         wrong.push(format!("expired link replay: got {got}"));
     }
 
     println!("| case | expected | got |\n|---|---|---|");
     for (name, exp, got, ok) in &rows {
-        println!("| {name} | {exp} | {got}{} |", if *ok { "" } else { " WRONG" });
+        println!(
+            "| {name} | {exp} | {got}{} |",
+            if *ok { "" } else { " WRONG" }
+        );
     }
     assert!(wrong.is_empty(), "wrong answers:\n{}", wrong.join("\n"));
 
@@ -328,11 +453,12 @@ fn hostile_requests_are_refused_with_the_right_status_and_logged() {
     std::thread::sleep(Duration::from_millis(200));
     let log = srv.log();
     let refusals = log.matches("request refused").count();
-    let logged_4xx = log
-        .lines()
-        .filter(|l| l.contains("status=4"))
-        .count();
-    let expected_logged = cases.iter().filter(|c| c.logged && c.expect[0] >= 400).count() + 1;
+    let logged_4xx = log.lines().filter(|l| l.contains("status=4")).count();
+    let expected_logged = cases
+        .iter()
+        .filter(|c| c.logged && c.expect[0] >= 400)
+        .count()
+        + 1;
     println!("refusals logged: {refusals} 'request refused', {logged_4xx} request lines with 4xx (cases reaching the app: {expected_logged})");
     assert!(
         logged_4xx >= expected_logged,
