@@ -285,6 +285,9 @@ fn mutated_files_never_crash_hang_or_exhaust_memory() {
     }
     let seeds = seeds();
     let dir = tempfile::tempdir().unwrap();
+    if std::env::var_os("RAWFLOW_MUTATION_KEEP").is_some() {
+        eprintln!("keeping the mutated files in {}", dir.path().display());
+    }
     let mut rng = Rng(0x5EED_0F_BAD_F11E5);
     let mut kinds = Vec::with_capacity(FILES);
     // Synthetic seeds are cheap: weight them; every real file gets its share.
@@ -302,6 +305,17 @@ fn mutated_files_never_crash_hang_or_exhaust_memory() {
         kinds.push(format!("{} ({kind}, {} bytes)", seeds[s].0, bytes.len()));
     }
 
+    if std::env::var_os("RAWFLOW_MUTATION_KEEP").is_some() {
+        // Leave the files for reproducing (RAWFLOW_MUTATION_DIR/START on the child).
+        let _ = std::fs::create_dir_all("/tmp/rawflow-mutations");
+        for n in 0..FILES {
+            let name = format!("{n:04}.raw");
+            let _ = std::fs::copy(
+                dir.path().join(&name),
+                Path::new("/tmp/rawflow-mutations").join(&name),
+            );
+        }
+    }
     let started = Instant::now();
     let mut outcomes: Vec<Option<Outcome>> = (0..FILES).map(|_| None).collect();
     let mut failures: Vec<String> = Vec::new();
@@ -468,6 +482,7 @@ fn mutation_child() {
         .unwrap_or(0);
     // Keep stderr short: decoders' own panic messages are expected.
     std::panic::set_hook(Box::new(|_| {}));
+
     let limits = Limits {
         max_pixels: MAX_PIXELS,
         max_decode_time: Some(PER_FILE / 2),

@@ -253,6 +253,79 @@ pub fn peek_tiff_dimensions(bytes: &[u8]) -> Option<(u64, u64)> {
     best
 }
 
+/// Bytes per value of a TIFF field type (unknown types count as 1).
+fn tiff_type_size(typ: u16) -> u64 {
+    match typ {
+        3 | 8 => 2,
+        4 | 9 | 11 | 13 => 4,
+        5 | 10 | 12 | 16..=18 => 8,
+        _ => 1,
+    }
+}
+
+/// Check that no entry of the standard IFDs of a TIFF-based file (IFD0 and
+/// its chain, SubIFDs, EXIF, GPS and interoperability IFDs) claims more data
+/// than the whole file holds.
+///
+/// Some decoders allocate `count × size` bytes for an entry before reading
+/// it, so a damaged count of 2³² becomes a multi-gigabyte allocation (an
+/// abort when memory is limited). Such a file is corrupt by definition: the
+/// data of an entry lives in the file. Files that are not TIFF pass.
+pub(crate) fn check_tiff_entries(bytes: &[u8]) -> std::result::Result<(), String> {
+    let le = match bytes.get(..4) {
+        Some(b"II*\0" | b"IIRO" | b"IIU\0") => true,
+        Some(b"MM\0*") => false,
+        _ => return Ok(()),
+    };
+    let r = Reader { bytes, le };
+    let len = bytes.len() as u64;
+    let Some(first) = r.u32(4) else {
+        return Ok(());
+    };
+    let mut queue = vec![u64::from(first)];
+    let mut seen = Vec::new();
+    while let Some(offset) = queue.pop() {
+        if offset == 0 || seen.contains(&offset) || seen.len() >= MAX_IFDS {
+            continue;
+        }
+        seen.push(offset);
+        let Ok(at) = usize::try_from(offset) else {
+            continue;
+        };
+        let Some(count) = r.u16(at) else { continue };
+        for i in 0..usize::from(count) {
+            let e = at + 2 + i * 12;
+            let (Some(tag), Some(typ), Some(n)) = (r.u16(e), r.u16(e + 2), r.u32(e + 4)) else {
+                break;
+            };
+            let size = u64::from(n).saturating_mul(tiff_type_size(typ));
+            if size > len {
+                return Err(format!(
+                    "TIFF tag 0x{tag:04X} claims {n} values ({size} bytes) in a file of {len} bytes"
+                ));
+            }
+            let value = r.u32(e + 8).map(u64::from);
+            match tag {
+                0x014A => {
+                    if n == 1 {
+                        queue.extend(value);
+                    } else if let Some(array) = r.u32(e + 8) {
+                        for k in 0..(n.min(64) as usize) {
+                            queue.extend(r.u32(array as usize + k * 4).map(u64::from));
+                        }
+                    }
+                }
+                0x8769 | 0x8825 | 0xA005 => queue.extend(value),
+                _ => {}
+            }
+        }
+        if let Some(next) = r.u32(at + 2 + usize::from(count) * 12) {
+            queue.push(u64::from(next));
+        }
+    }
+    Ok(())
+}
+
 /// Endian-aware reads that return `None` past the end.
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -329,6 +402,17 @@ mod tests {
         assert_eq!(peek_tiff_dimensions(&b), None);
         assert_eq!(peek_tiff_dimensions(b"II*\0\xff\xff\xff\xff"), None);
         assert_eq!(peek_tiff_dimensions(b""), None);
+    }
+
+    #[test]
+    fn an_entry_claiming_more_than_the_file_is_refused() {
+        let mut b = tiff_claiming(64, 64);
+        assert!(check_tiff_entries(&b).is_ok());
+        // ImageWidth as 2^32 - 1 LONGs.
+        b[8 + 2 + 4..8 + 2 + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+        let err = check_tiff_entries(&b).unwrap_err();
+        assert!(err.contains("0x0100"), "{err}");
+        assert!(check_tiff_entries(b"not a tiff").is_ok());
     }
 
     #[test]
