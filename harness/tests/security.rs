@@ -453,7 +453,18 @@ fn hostile_requests_are_refused_with_the_right_status_and_logged() {
     std::thread::sleep(Duration::from_millis(200));
     let log = srv.log();
     let refusals = log.matches("request refused").count();
-    let logged_4xx = log.lines().filter(|l| l.contains("status=4")).count();
+    // Strip ANSI colour codes before matching `status=4xx`.
+    let mut plain = String::with_capacity(log.len());
+    let mut esc = false;
+    for ch in log.chars() {
+        match (esc, ch) {
+            (false, '\u{1b}') => esc = true,
+            (true, 'm') => esc = false,
+            (true, _) => {}
+            (false, c) => plain.push(c),
+        }
+    }
+    let logged_4xx = plain.lines().filter(|l| l.contains("status=4")).count();
     let expected_logged = cases
         .iter()
         .filter(|c| c.logged && c.expect[0] >= 400)
