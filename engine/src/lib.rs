@@ -15,7 +15,9 @@ pub mod stages;
 pub mod xmp;
 
 pub use cfa::{BayerPhase, Cfa, CfaColor};
-pub use decode::{decode_bytes, decode_file};
+pub use decode::{
+    decode_bytes, decode_bytes_with_limits, decode_file, decode_file_with_limits, Limits,
+};
 pub use demosaic::DemosaicMethod;
 pub use error::{Error, Result};
 pub use image::{Mosaic, Rgb16, Rgb8, RgbF32, RgbImage};

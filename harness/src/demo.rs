@@ -76,6 +76,9 @@ async fn demo(args: DemoArgs, data: PathBuf) -> anyhow::Result<()> {
         public_url: None,
         lease_seconds: 30,
         poll_ms: 2000,
+        max_raw_bytes: 512 << 20,
+        max_megapixels: 200.0,
+        max_decode_seconds: 60,
         job_delay_ms: 0,
     })
     .await?;

@@ -14,9 +14,19 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 /// Develops with the `rawflow` engine: decode (the file is memory-mapped
-/// from the scratch copy), then every rendition of a built-in recipe.
+/// from the scratch copy) within the default [`rawflow::Limits`], then every
+/// rendition of a built-in recipe.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EngineProcessor;
+
+/// [`EngineProcessor`] with explicit decode limits (file size, megapixels,
+/// decode time): a file over them fails its job at once, before any large
+/// allocation, with the limit named in the reason.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LimitedEngineProcessor {
+    /// The limits.
+    pub limits: rawflow::Limits,
+}
 
 /// Whether another attempt could fix this engine error.
 fn retryable(e: &rawflow::Error) -> bool {
@@ -28,13 +38,30 @@ fn retryable(e: &rawflow::Error) -> bool {
 #[async_trait]
 impl Processor for EngineProcessor {
     async fn process(&self, input: &Path, recipe: &str) -> Result<ProcessOutput, ProcessError> {
+        develop(input, recipe, rawflow::Limits::default()).await
+    }
+}
+
+#[async_trait]
+impl Processor for LimitedEngineProcessor {
+    async fn process(&self, input: &Path, recipe: &str) -> Result<ProcessOutput, ProcessError> {
+        develop(input, recipe, self.limits).await
+    }
+}
+
+async fn develop(
+    input: &Path,
+    recipe: &str,
+    limits: rawflow::Limits,
+) -> Result<ProcessOutput, ProcessError> {
+    {
         let recipe = rawflow::Recipe::builtin(recipe)
             .ok_or_else(|| ProcessError::permanent(format!("unknown recipe {recipe:?}")))?;
         let input = input.to_path_buf();
         let result = tokio::task::spawn_blocking(move || {
             let mut timings = rawflow::Timings::default();
             let mut clock = Instant::now();
-            let raw = rawflow::decode_file(&input)?;
+            let raw = rawflow::decode_file_with_limits(&input, &limits)?;
             timings.lap("decode", &mut clock);
             let rendered = rawflow::develop_recipe(&raw, &recipe, &mut timings)?;
             Ok::<_, rawflow::Error>((rendered, timings))

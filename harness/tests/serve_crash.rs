@@ -161,3 +161,94 @@ fn repeated_sigkills_while_jobs_run_never_expose_partial_outputs_or_double_compl
         "no kill landed mid-job: the test proved nothing"
     );
 }
+
+/// SplitMix64, for reproducible kill moments.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[test]
+fn sigkills_at_random_points_lose_no_job() {
+    const GOOD: usize = 10;
+    const CORRUPT: usize = 3;
+    const KILLS: usize = 12;
+    let dir = data_dir();
+    let args = [
+        "--lease-seconds",
+        "1",
+        "--poll-ms",
+        "50",
+        "--workers",
+        "2",
+        "--max-attempts",
+        "30",
+    ];
+    let mut srv = ServerProc::start(dir.path(), &args);
+    let admin = srv.admin.clone().unwrap();
+    let api = Api::new(&srv.base);
+    let (client, token) = api.create_client(&admin, "Studio A");
+    let mut ids = Vec::new();
+    for n in 0..GOOD + CORRUPT {
+        let (job, url) = api.announce(&admin, &client, &format!("IMG_{n:04}.dng"), "full");
+        let bytes = if n < GOOD {
+            sample_dng(768, 512, n as u32)
+        } else {
+            b"II*\0 not really a RAW file".repeat(n)
+        };
+        assert_eq!(api.put(&url, &bytes).status, 201);
+        ids.push(job);
+    }
+    let processed = dir.path().join("objects/processed");
+    // Kill at pseudo-random moments (seeded): anywhere from the claim to the
+    // output writes and the completion record.
+    let mut seed = 0xC0FF_EE00_D15E_A5E5u64;
+    let mut kills = 0;
+    for _ in 0..KILLS {
+        let wait = 30 + splitmix(&mut seed) % 700;
+        std::thread::sleep(Duration::from_millis(wait));
+        srv.kill();
+        kills += 1;
+        assert_visible_outputs_complete(&processed);
+        srv = ServerProc::start(dir.path(), &args);
+    }
+    let api = Api::new(&srv.base);
+    let mut lost = Vec::new();
+    for (n, id) in ids.iter().enumerate() {
+        let v = api.wait_final(&token, id, Duration::from_secs(180));
+        let want = if n < GOOD { "completed" } else { "failed" };
+        if v["status"] != json!(want) {
+            lost.push(format!("{id}: {v}"));
+        }
+        if want == "failed" && v["error"].as_str().unwrap_or("").is_empty() {
+            lost.push(format!("{id} failed without a reason: {v}"));
+        }
+    }
+    assert_eq!(assert_visible_outputs_complete(&processed), GOOD);
+    let mut interrupted = 0;
+    for (id, trail) in transitions(dir.path(), &ids) {
+        let finals = trail
+            .iter()
+            .filter(|t| matches!(t.to, JobStatus::Completed | JobStatus::Failed))
+            .count();
+        if finals != 1 {
+            lost.push(format!("{id} reached a final state {finals} times"));
+        }
+        if trail.iter().filter(|t| t.to == JobStatus::Running).count() > 1 {
+            interrupted += 1;
+        }
+    }
+    eprintln!(
+        "random SIGKILLs: {kills} kills injected, {interrupted} of {} jobs interrupted and redone, {} jobs lost",
+        ids.len(),
+        lost.len()
+    );
+    assert!(
+        lost.is_empty(),
+        "lost or doubled jobs:\n{}",
+        lost.join("\n")
+    );
+}

@@ -41,4 +41,4 @@ pub use model::{
 pub use object_store::local::LocalObjectStore;
 pub use object_store::{ObjectMeta, ObjectStore, PutMode, StoreError};
 pub use processor::{ProcessError, ProcessOutput, Processor, RenderedOutput};
-pub use worker::{Worker, WorkerConfig};
+pub use worker::{RetryPolicy, Worker, WorkerConfig};

@@ -7,6 +7,15 @@
 //! A job is marked completed only after every output is stored, and each
 //! output becomes visible under its final key only once complete (atomic
 //! puts), so a crash at any point leaves either no output or a whole one.
+//!
+//! Store errors are retried in place with exponential backoff
+//! ([`RetryPolicy`]): fetching the input and storing each output (object
+//! store I/O errors only; a missing object or a bad key is final), and
+//! recording the result (`complete` / `fail`). When the retries run out, a
+//! storage failure fails the attempt as retryable (the job store retries the
+//! job up to its attempt limit, then fails it with the reason), and a job
+//! store failure leaves the job to its lease: it expires and the job is
+//! claimed again. The idle loop backs off the same way while `claim` fails.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,6 +45,76 @@ pub struct WorkerConfig {
     pub scratch_dir: PathBuf,
 }
 
+/// How often, and how patiently, a store call that failed is repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Tries in all (1 = no retry).
+    pub attempts: u32,
+    /// Wait before the first retry; doubled after each.
+    pub first_delay: Duration,
+    /// The longest wait between tries.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 5 tries, waiting 100 ms, 200 ms, 400 ms, 800 ms.
+    fn default() -> Self {
+        Self {
+            attempts: 5,
+            first_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after failed try number `n` (0-based).
+    pub fn delay(&self, n: u32) -> Duration {
+        self.first_delay
+            .saturating_mul(1u32 << n.min(20))
+            .min(self.max_delay)
+    }
+
+    /// Run `op` until it succeeds, fails with an error `transient` calls
+    /// final, or the tries run out; the last error is returned.
+    pub async fn run<T, E, F, Fut>(
+        &self,
+        what: &str,
+        transient: impl Fn(&E) -> bool,
+        mut op: F,
+    ) -> Result<T, E>
+    where
+        E: std::fmt::Display,
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let mut n = 0;
+        loop {
+            match op().await {
+                Ok(v) => return Ok(v),
+                Err(e) if transient(&e) && n + 1 < self.attempts => {
+                    let wait = self.delay(n);
+                    warn!(error = %e, attempt = n + 1, wait_ms = wait.as_millis() as u64, "{what} failed; retrying");
+                    tokio::time::sleep(wait).await;
+                    n += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Object store errors worth retrying: I/O trouble, not a missing object,
+/// a bad key or an existing one.
+fn transient_store_error(e: &StoreError) -> bool {
+    matches!(e, StoreError::Io { .. } | StoreError::Source(_))
+}
+
+/// Job store errors worth retrying: the backend, not a bad record.
+fn transient_job_store_error(e: &JobStoreError) -> bool {
+    matches!(e, JobStoreError::Backend(_))
+}
+
 /// What became of one claimed job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {
@@ -60,6 +139,7 @@ pub struct Worker<O: ?Sized, J: ?Sized, P: ?Sized> {
     config: WorkerConfig,
     wake: Arc<Notify>,
     instance_type: Option<String>,
+    retry: RetryPolicy,
 }
 
 impl<O, J, P> Worker<O, J, P>
@@ -84,6 +164,7 @@ where
             config,
             wake,
             instance_type: None,
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -94,10 +175,17 @@ where
         self
     }
 
+    /// Use `retry` for store calls instead of [`RetryPolicy::default`].
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
     /// Work until `shutdown` becomes `true` (or its sender is dropped). A job
     /// in progress is finished first.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
         info!(worker = %self.config.worker_id, "worker started");
+        let mut store_errors: u32 = 0;
         loop {
             if *shutdown.borrow() {
                 break;
@@ -106,14 +194,23 @@ where
             let notified = self.wake.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            let mut wait = self.config.poll_interval;
             match self.run_once().await {
-                Ok(Some(_)) => continue,
-                Ok(None) => {}
-                Err(e) => warn!(worker = %self.config.worker_id, error = %e, "job store error"),
+                Ok(Some(_)) => {
+                    store_errors = 0;
+                    continue;
+                }
+                Ok(None) => store_errors = 0,
+                Err(e) => {
+                    // Back off while the job store is failing.
+                    wait = wait.max(self.retry.delay(store_errors));
+                    store_errors = store_errors.saturating_add(1);
+                    warn!(worker = %self.config.worker_id, error = %e, wait_ms = wait.as_millis() as u64, "job store error");
+                }
             }
             tokio::select! {
-                _ = &mut notified => {}
-                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                _ = &mut notified, if store_errors == 0 => {}
+                _ = tokio::time::sleep(wait) => {}
                 changed = shutdown.changed() => {
                     if changed.is_err() {
                         break;
@@ -196,7 +293,15 @@ where
         }
         let outcome = match result {
             Ok((outputs, timings)) => {
-                if self.jobs.complete(&lease, &outputs, &timings).await? {
+                let done = self
+                    .retry
+                    .run(
+                        "recording the completion",
+                        transient_job_store_error,
+                        || self.jobs.complete(&lease, &outputs, &timings),
+                    )
+                    .await?;
+                if done {
                     info!(job = %id, outputs = outputs.len(), seconds = total(&timings), "job completed");
                     JobOutcome::Completed(id)
                 } else {
@@ -205,11 +310,13 @@ where
                 }
             }
             Err((err, timings)) => {
-                match self
-                    .jobs
-                    .fail(&lease, &err.reason, err.retryable, &timings)
-                    .await?
-                {
+                let recorded = self
+                    .retry
+                    .run("recording the failure", transient_job_store_error, || {
+                        self.jobs.fail(&lease, &err.reason, err.retryable, &timings)
+                    })
+                    .await?;
+                match recorded {
                     FailOutcome::Retry => {
                         warn!(job = %id, error = %err.reason, "attempt failed; will retry");
                         JobOutcome::Retrying(id)
@@ -254,7 +361,13 @@ where
         )));
 
         let clock = Instant::now();
-        let meta = match self.objects.get_to_file(&input_key, &scratch.0).await {
+        let meta = match self
+            .retry
+            .run("fetching the input", transient_store_error, || {
+                self.objects.get_to_file(&input_key, &scratch.0)
+            })
+            .await
+        {
             Ok(m) => m,
             Err(StoreError::NotFound(_)) => {
                 return Err((
@@ -307,8 +420,10 @@ where
                 }
             };
             let meta = match self
-                .objects
-                .put_bytes(&key, &out.bytes, PutMode::Overwrite)
+                .retry
+                .run("storing an output", transient_store_error, || {
+                    self.objects.put_bytes(&key, &out.bytes, PutMode::Overwrite)
+                })
                 .await
             {
                 Ok(m) => m,

@@ -6,6 +6,7 @@
 //! becomes [`Error::DecoderPanic`], never a crash.
 
 mod exif_read;
+mod limits;
 mod rawler_backend;
 mod rawloader_backend;
 mod sniff;
@@ -14,6 +15,7 @@ use std::fs::File;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
+pub use limits::{decode_bytes_with_limits, decode_file_with_limits, peek_tiff_dimensions, Limits};
 pub use rawler_backend::RawlerDecoder;
 pub use rawloader_backend::RawloaderDecoder;
 pub use sniff::sniff_format;
@@ -99,7 +101,11 @@ fn rank(e: &Error) -> u8 {
 
 /// Map the file at `path` into memory and decode it.
 pub fn decode_file(path: impl AsRef<Path>) -> Result<RawImage> {
-    let path = path.as_ref();
+    decode_bytes(&map_file(path.as_ref())?)
+}
+
+/// Map the file at `path` into memory (refusing an empty file).
+fn map_file(path: &Path) -> Result<memmap2::Mmap> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -114,10 +120,10 @@ pub fn decode_file(path: impl AsRef<Path>) -> Result<RawImage> {
             reason: "the file is empty".into(),
         });
     }
-    // SAFETY: the map is read-only and lives only for this call. If another
-    // process truncates the file meanwhile, reads may fault (SIGBUS); that is
-    // the documented trade-off of mapping, and the job system only maps files
-    // in its own scratch or storage folders, which nothing else writes.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
-    decode_bytes(&map)
+    // SAFETY: the map is read-only and lives only as long as the decode that
+    // uses it. If another process truncates the file meanwhile, reads may
+    // fault (SIGBUS); that is the documented trade-off of mapping, and the job
+    // system only maps files in its own scratch or storage folders, which
+    // nothing else writes.
+    unsafe { memmap2::Mmap::map(&file) }.map_err(io)
 }

@@ -24,6 +24,17 @@ impl Decoder for RawlerDecoder {
     fn decode(&self, bytes: &[u8]) -> Result<RawImage> {
         let format = sniff_format(bytes);
         let metadata = read_metadata(bytes);
+        // rawler allocates each TIFF entry's claimed size before reading it:
+        // refuse impossible counts first (a damaged count would otherwise be
+        // a multi-gigabyte allocation).
+        if let Err(reason) = super::limits::check_tiff_entries(bytes) {
+            return Err(Error::Corrupt {
+                make: metadata.make.clone().unwrap_or_default(),
+                model: metadata.model.clone().unwrap_or_default(),
+                format: format.to_string(),
+                reason,
+            });
+        }
         let source = RawSource::new_from_slice(bytes);
         let raw = rawler::decode(&source, &RawDecodeParams::default()).map_err(|e| {
             let reason = e.to_string();

@@ -21,6 +21,15 @@ use super::state::AppState;
 
 type Shared = State<Arc<AppState>>;
 
+/// A refused JSON body: 413 when it is over the body limit, 400 otherwise.
+fn json_rejection(e: axum::extract::rejection::JsonRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge(super::MAX_JSON_BYTES as u64)
+    } else {
+        ApiError::BadRequest(e.body_text())
+    }
+}
+
 /// `GET /healthz`.
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
@@ -39,7 +48,7 @@ pub async fn create_client(
     body: Result<Json<NewClient>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     require_admin(&state, &headers).await?;
-    let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Json(body) = body.map_err(json_rejection)?;
     validate_client_name(&body.name).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let id = new_client_id();
     let issued = issue_token(&id);
@@ -75,7 +84,7 @@ pub async fn create_upload_link(
     body: Result<Json<NewUpload>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     require_admin(&state, &headers).await?;
-    let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Json(body) = body.map_err(json_rejection)?;
     let recipe = body.recipe.unwrap_or_else(|| "web".to_string());
     if rawflow::Recipe::builtin(&recipe).is_none() {
         return Err(ApiError::BadRequest(format!(

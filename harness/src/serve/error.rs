@@ -41,7 +41,7 @@ impl IntoResponse for ApiError {
             Self::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
             Self::TooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the upload is larger than {limit} bytes"),
+                format!("the request body is larger than {limit} bytes"),
             ),
             Self::Internal(m) => {
                 tracing::error!(error = %m, "internal error");

@@ -28,7 +28,7 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::worker_runtime::{
-    default_worker_count, spawn_pool, DelayedProcessor, EngineProcessor, PoolConfig,
+    default_worker_count, spawn_pool, DelayedProcessor, LimitedEngineProcessor, PoolConfig,
 };
 use data_dir::DataDir;
 use state::AppState;
@@ -70,6 +70,15 @@ pub struct ServeArgs {
     /// How often idle workers look for jobs, in milliseconds.
     #[arg(long, default_value_t = 2000, hide = true)]
     pub poll_ms: u64,
+    /// The largest RAW file a job will decode, in bytes.
+    #[arg(long, default_value_t = 512 << 20)]
+    pub max_raw_bytes: u64,
+    /// The largest image a job will decode, in megapixels.
+    #[arg(long, default_value_t = 200.0)]
+    pub max_megapixels: f64,
+    /// The longest one decode may take, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub max_decode_seconds: u64,
     /// Testing: wait this long before developing each job.
     #[arg(long, default_value_t = 0, hide = true)]
     pub job_delay_ms: u64,
@@ -147,13 +156,20 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
             })
             .await
     });
+    let engine = LimitedEngineProcessor {
+        limits: rawflow::Limits {
+            max_file_bytes: args.max_raw_bytes,
+            max_pixels: (args.max_megapixels.max(0.0) * 1e6) as u64,
+            max_decode_time: Some(Duration::from_secs(args.max_decode_seconds.max(1))),
+        },
+    };
     let processor: Arc<dyn Processor> = if args.job_delay_ms > 0 {
         Arc::new(DelayedProcessor {
-            inner: EngineProcessor,
+            inner: engine,
             delay: Duration::from_millis(args.job_delay_ms),
         })
     } else {
-        Arc::new(EngineProcessor)
+        Arc::new(engine)
     };
     let workers = args.workers.unwrap_or_else(default_worker_count);
     let pool = PoolConfig {
@@ -185,6 +201,9 @@ fn clear_folder(dir: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The largest JSON request body.
+pub(crate) const MAX_JSON_BYTES: usize = 64 * 1024;
+
 /// The routes.
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -199,7 +218,7 @@ fn router(state: Arc<AppState>) -> Router {
             put(objects::put_object).get(objects::get_object),
         )
         // JSON bodies are small; uploads stream through `Body`, which this does not limit.
-        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
