@@ -2,7 +2,9 @@
 
 use std::time::Instant;
 
-use crate::demosaic::{demosaic, DemosaicMethod};
+use crate::demosaic::{
+    demosaic, demosaic_area, demosaic_area_half, half_block_size, DemosaicMethod,
+};
 use crate::error::Result;
 use crate::image::RgbF32;
 use crate::raw::RawImage;
@@ -30,6 +32,11 @@ pub struct DevelopOptions {
     pub exposure_ev: f32,
     /// Demosaicing method.
     pub demosaic: DemosaicMethod,
+    /// The largest output long edge the caller needs, if known. When it is at
+    /// most half the sensor's long edge (a third for X-Trans) and the method is
+    /// not [`DemosaicMethod::Best`] (full quality), development runs from a
+    /// reduced-resolution demosaic ([`crate::demosaic::demosaic_half`]).
+    pub target_long_edge: Option<u32>,
 }
 
 impl Default for DevelopOptions {
@@ -38,6 +45,7 @@ impl Default for DevelopOptions {
             white_balance: WhiteBalance::AsShot,
             exposure_ev: 0.0,
             demosaic: DemosaicMethod::default(),
+            target_long_edge: None,
         }
     }
 }
@@ -68,7 +76,8 @@ impl Timings {
 }
 
 /// Develop `raw` to full-size, upright, linear sRGB with values in [0, 1]:
-/// crop → levels → white balance and highlight clip → demosaic → camera
+/// crop → levels → white balance and highlight clip → demosaic (the first
+/// three fused for mosaics) → camera
 /// matrix → exposure → orientation.
 pub fn develop_linear(
     raw: &RawImage,
@@ -77,14 +86,35 @@ pub fn develop_linear(
 ) -> Result<RgbF32> {
     let mut clock = Instant::now();
     let area = crop::crop_to_active_area(raw)?;
-    let mut data = levels::apply_levels(&area, raw.white);
-    timings.lap("levels", &mut clock);
     let mult = white_balance::multipliers(raw, options.white_balance)?;
-    white_balance::apply(&mut data, mult);
-    timings.lap("white_balance", &mut clock);
-    let mut image = match data {
-        SensorData::Mosaic(m) => demosaic(&m, options.demosaic)?,
-        SensorData::Rgb(rgb) => rgb,
+    let reduced = match (options.target_long_edge, half_block_size(&area.cfa)) {
+        (Some(edge), Some(k)) if options.demosaic != DemosaicMethod::Best => {
+            let long = area.width().max(area.height());
+            (edge as usize).saturating_mul(k) <= long
+        }
+        _ => false,
+    };
+    let half = if reduced && area.samples_per_pixel() == 1 {
+        demosaic_area_half(&area, raw.white, mult)
+    } else {
+        None
+    };
+    let mut image = match half {
+        Some(img) => img,
+        None if area.samples_per_pixel() == 1 => {
+            // Levels and white balance are fused into the demosaic tile loader.
+            demosaic_area(&area, raw.white, mult, options.demosaic)?
+        }
+        None => {
+            let mut data = levels::apply_levels(&area, raw.white);
+            timings.lap("levels", &mut clock);
+            white_balance::apply(&mut data, mult);
+            timings.lap("white_balance", &mut clock);
+            match data {
+                SensorData::Mosaic(m) => demosaic(&m, options.demosaic)?,
+                SensorData::Rgb(rgb) => rgb,
+            }
+        }
     };
     timings.lap("demosaic", &mut clock);
     color::apply_matrix(&mut image, &color::camera_to_srgb(raw.xyz_to_cam.as_ref()));

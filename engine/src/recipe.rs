@@ -170,7 +170,15 @@ pub fn develop_recipe(
     recipe: &Recipe,
     timings: &mut Timings,
 ) -> Result<Vec<Rendered>> {
-    let linear = develop_linear(raw, &recipe.develop, timings)?;
+    // The largest output size lets development use a reduced-resolution demosaic.
+    let develop = DevelopOptions {
+        target_long_edge: recipe.develop.target_long_edge.or(recipe
+            .renditions
+            .iter()
+            .try_fold(0, |m, r| r.long_edge.map(|e| m.max(e)))),
+        ..recipe.develop.clone()
+    };
+    let linear = develop_linear(raw, &develop, timings)?;
     recipe
         .renditions
         .iter()
