@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side speed and memory: rawflow and the installed peer RAW developers
 # on one synthetic 24 MP DNG, REPS repetitions each (median time, peak RSS).
-# Usage: benches/peers.sh            (env: REPS=3 SIZE=6000x4000)
+# Usage: benches/peers.sh            (env: REPS=3 SIZE=6000x4000; SKIP_BUILD=1 uses existing binaries)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -10,7 +10,7 @@ SIZE=${SIZE:-6000x4000}
 W=${SIZE%x*}; H=${SIZE#*x}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-(cd "$ROOT" && cargo build --release -q -p rawflow-benches --bins && cargo build --release -q -p rawflow-corpus)
+[ -n "${SKIP_BUILD:-}" ] || (cd "$ROOT" && cargo build --release -q -p rawflow-benches --bins && cargo build --release -q -p rawflow-corpus)
 BIN=$CARGO_TARGET_DIR/release
 "$BIN/rawflow-corpus" scene chart --size "$SIZE" --out "$WORK/in.dng" >/dev/null
 IN=$WORK/in.dng

@@ -3,7 +3,7 @@
 # 24 synthetic Kodak DNGs, scored against the ground truth (sRGB CPSNR,
 # border 8, and mean CIEDE2000). The reduced-resolution path is scored
 # against the truth downscaled 2×2 (box filter in linear light).
-# Usage: benches/quality.sh   (needs $RAWFLOW_CORPUS/groundtruth/kodak24)
+# Usage: benches/quality.sh   (needs $RAWFLOW_CORPUS/groundtruth/kodak24; SKIP_BUILD=1 uses existing binaries)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -11,7 +11,7 @@ CORPUS=${RAWFLOW_CORPUS:-$ROOT/../shared/corpus}
 KODAK=$CORPUS/groundtruth/kodak24
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-(cd "$ROOT" && cargo build --release -q -p rawflow-benches --bins && cargo build --release -q -p rawflow-corpus)
+[ -n "${SKIP_BUILD:-}" ] || (cd "$ROOT" && cargo build --release -q -p rawflow-benches --bins && cargo build --release -q -p rawflow-corpus)
 BIN=$CARGO_TARGET_DIR/release
 "$BIN/rawflow-corpus" kodak --out "$WORK/dng" --kodak-dir "$KODAK" --no-scenes >/dev/null
 
