@@ -417,6 +417,11 @@ fn fused_raw_source_matches_levels_white_balance_then_demosaic() {
         }
         let half = demosaic_area_half(&area, raw.white, mult).unwrap();
         let want = demosaic_half(&m).unwrap();
-        assert_eq!(half, want);
+        assert_eq!((half.width, half.height), (want.width, want.height));
+        assert!(half
+            .data
+            .iter()
+            .zip(&want.data)
+            .all(|(a, b)| (a - b).abs() < 1e-5));
     }
 }
