@@ -11,6 +11,7 @@ pub mod metadata;
 pub mod pipeline;
 pub mod raw;
 pub mod recipe;
+mod simd;
 pub mod stages;
 pub mod xmp;
 

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::demosaic::{demosaic, DemosaicMethod};
+use crate::demosaic::{
+    demosaic, demosaic_area, demosaic_area_half, half_block_size, DemosaicMethod,
+};
 use crate::error::Result;
 use crate::image::RgbF32;
 use crate::raw::{Orientation, RawImage};
@@ -78,6 +80,11 @@ pub struct DevelopOptions {
     /// Orientation overriding the file's (from a sidecar).
     #[serde(skip)]
     pub orientation: Option<Orientation>,
+    /// The largest output long edge the caller needs, if known. When it is at
+    /// most half the sensor's long edge (a third for X-Trans) and the method is
+    /// not [`DemosaicMethod::Best`] (full quality), development runs from a
+    /// reduced-resolution demosaic ([`crate::demosaic::demosaic_half`]).
+    pub target_long_edge: Option<u32>,
 }
 
 impl Default for DevelopOptions {
@@ -90,6 +97,7 @@ impl Default for DevelopOptions {
             tone: Tone::NEUTRAL,
             crop: None,
             orientation: None,
+            target_long_edge: None,
         }
     }
 }
@@ -161,18 +169,45 @@ pub fn develop_working(
     DEVELOPMENTS.with(|c| c.set(c.get() + 1));
     let mut clock = Instant::now();
     let area = crop::crop_to_active_area(raw)?;
-    let mut data = levels::apply_levels(&area, raw.white);
-    timings.lap("levels", &mut clock);
-    let mult = white_balance::multipliers_for(raw, &data, options.white_balance)?;
-    if options.highlights == HighlightMode::Clip {
-        white_balance::apply(&mut data, mult);
+    // Mosaics with a plain clip and a white balance known up front take the
+    // fused path: levels and white balance happen in the demosaic tile loader.
+    let fused = area.samples_per_pixel() == 1
+        && options.highlights == HighlightMode::Clip
+        && !matches!(options.white_balance, WhiteBalance::Auto);
+    let (mut image, mult) = if fused {
+        let mult = white_balance::multipliers(raw, options.white_balance)?;
+        let reduced = match (options.target_long_edge, half_block_size(&area.cfa)) {
+            (Some(edge), Some(k)) if options.demosaic != DemosaicMethod::Best => {
+                let long = area.width().max(area.height());
+                (edge as usize).saturating_mul(k) <= long
+            }
+            _ => false,
+        };
+        let half = if reduced {
+            demosaic_area_half(&area, raw.white, mult)
+        } else {
+            None
+        };
+        let image = match half {
+            Some(img) => img,
+            None => demosaic_area(&area, raw.white, mult, options.demosaic)?,
+        };
+        (image, mult)
     } else {
-        highlights::apply_gains_unclipped(&mut data, mult);
-    }
-    timings.lap("white_balance", &mut clock);
-    let mut image = match data {
-        SensorData::Mosaic(m) => demosaic(&m, options.demosaic)?,
-        SensorData::Rgb(rgb) => rgb,
+        let mut data = levels::apply_levels(&area, raw.white);
+        timings.lap("levels", &mut clock);
+        let mult = white_balance::multipliers_for(raw, &data, options.white_balance)?;
+        if options.highlights == HighlightMode::Clip {
+            white_balance::apply(&mut data, mult);
+        } else {
+            highlights::apply_gains_unclipped(&mut data, mult);
+        }
+        timings.lap("white_balance", &mut clock);
+        let image = match data {
+            SensorData::Mosaic(m) => demosaic(&m, options.demosaic)?,
+            SensorData::Rgb(rgb) => rgb,
+        };
+        (image, mult)
     };
     timings.lap("demosaic", &mut clock);
     highlights::recover(&mut image, mult, options.highlights);

@@ -36,8 +36,9 @@ pub(crate) fn lookup(t: &[f32], v: f32) -> f32 {
     a + (b - a) * (f - i as f32)
 }
 
-/// Runs the inner kernel on the gamma-encoded tile and decodes its output
-/// (colour differences and ratios behave better on perceptually even values).
+/// Runs the inner kernel on the gamma-encoded tile; the tile runner decodes
+/// its output (colour differences and ratios behave better on perceptually
+/// even values).
 pub(crate) struct Encoded<K>(pub K);
 
 impl<K: super::tile::Kernel> super::tile::Kernel for Encoded<K> {
@@ -51,23 +52,10 @@ impl<K: super::tile::Kernel> super::tile::Kernel for Encoded<K> {
         scratch: &mut super::tile::Scratch,
         out: &mut [Vec<f32>; 3],
     ) {
-        let cv = curves();
-        let mut enc = std::mem::take(&mut scratch.input);
-        enc.clear();
-        enc.extend(tile.data.iter().map(|&v| lookup(&cv.encode, v)));
-        let t = super::tile::TileIn {
-            data: &enc,
-            w: tile.w,
-            h: tile.h,
-            colors: tile.colors,
-            period: tile.period,
-        };
-        self.0.run(&t, scratch, out);
-        for p in out.iter_mut() {
-            for v in p.iter_mut() {
-                *v = lookup(&cv.decode, *v);
-            }
-        }
-        scratch.input = enc;
+        self.0.run(tile, scratch, out);
+    }
+
+    fn encoded(&self) -> bool {
+        true
     }
 }

@@ -35,11 +35,23 @@ mod lmmse;
 pub mod quality;
 mod rcd;
 mod simple;
+mod source;
+mod superpixel;
 mod tile;
+
+/// Kernel internals shared with [`crate::simd`].
+pub(crate) mod tile_api {
+    pub(crate) use super::rcd::rcd_tile;
+    pub(crate) use super::tile::{Scratch, TileIn};
+}
 mod xtrans;
 
 use crate::error::{Error, Result};
 use crate::image::{Mosaic, RgbF32};
+use crate::stages::crop::ActiveArea;
+use source::{RawSource, Source};
+
+pub use superpixel::demosaic_half;
 
 /// Which demosaicing algorithm to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -81,33 +93,116 @@ pub fn demosaic(mosaic: &Mosaic, method: DemosaicMethod) -> Result<RgbF32> {
             mosaic.data.len()
         )));
     }
-    let cfa = &mosaic.cfa;
+    Ok(run_source(mosaic, method))
+}
+
+/// Demosaic the raw active area directly: levels (black and `white`), white
+/// balance `mult` and the clip at white are applied while tiles are read, so
+/// no full-size intermediate mosaic is built. The result equals
+/// [`crate::stages::levels::apply_levels`] → [`crate::stages::white_balance::apply`]
+/// → [`demosaic`] up to rounding.
+///
+/// Fails when the area holds RGB (linear) data.
+pub fn demosaic_area(
+    area: &ActiveArea<'_>,
+    white: f32,
+    mult: [f32; 3],
+    method: DemosaicMethod,
+) -> Result<RgbF32> {
+    if area.samples_per_pixel() != 1 {
+        return Err(Error::InvalidParameter(
+            "demosaic_area needs mosaic (CFA) data".into(),
+        ));
+    }
+    let bayer_fast = area.cfa.bayer_phase().is_some() && method == DemosaicMethod::Fast;
+    match RawSource::new(area, white, mult, bayer_fast) {
+        Some(src) if takes_tiled_path(&area.cfa, src.width(), src.height()) => {
+            Ok(run_source(&src, method))
+        }
+        Some(src) => Ok(run_source(&src.to_mosaic(), method)),
+        None => {
+            let mut data = crate::stages::levels::apply_levels(area, white);
+            crate::stages::white_balance::apply(&mut data, mult);
+            match data {
+                crate::stages::levels::SensorData::Mosaic(m) => Ok(run_source(&m, method)),
+                crate::stages::levels::SensorData::Rgb(rgb) => Ok(rgb),
+            }
+        }
+    }
+}
+
+/// Reduced-resolution demosaic of the raw active area (see [`demosaic_half`]),
+/// with levels, white balance and the clip at white fused as in
+/// [`demosaic_area`]. `None` for RGB data, unsupported patterns or tiny images.
+pub fn demosaic_area_half(area: &ActiveArea<'_>, white: f32, mult: [f32; 3]) -> Option<RgbF32> {
+    let src = RawSource::new(area, white, mult, false)?;
+    superpixel::half(&src)
+}
+
+/// The block size of [`demosaic_half`] for `cfa` (2 for Bayer, 3 for X-Trans),
+/// `None` when it has no reduced path.
+pub fn half_block_size(cfa: &crate::cfa::Cfa) -> Option<usize> {
+    superpixel::block_size(cfa)
+}
+
+/// True when the tiled kernels can run (square period, a few periods of data).
+fn takes_tiled_path(cfa: &crate::cfa::Cfa, width: usize, height: usize) -> bool {
     let period = cfa.width();
-    let square = cfa.height() == period;
-    // Kernels need a few whole periods of real data; smaller images (and odd
-    // patterns that are not square) take the simple path.
-    if !square || mosaic.width < 4 * period.max(2) || mosaic.height < 4 * period.max(2) {
-        return Ok(simple::tiny(mosaic));
+    cfa.height() == period && width >= 4 * period.max(2) && height >= 4 * period.max(2)
+}
+
+/// Demosaic any source (an in-memory mosaic needs to be one for the tiny path).
+fn run_source<S: Source + AsMosaic>(src: &S, method: DemosaicMethod) -> RgbF32 {
+    let cfa = src.cfa();
+    let period = cfa.width();
+    if !takes_tiled_path(cfa, src.width(), src.height()) {
+        return match src.as_mosaic() {
+            Some(m) => simple::tiny(m),
+            None => simple::tiny(&src.materialise()),
+        };
     }
     let colors = tile::phase_colors(cfa);
-    let bilinear = || tile::run(mosaic, &simple::Bilinear::new(&colors, period));
-    let out = if cfa.bayer_phase().is_some() {
+    let bilinear = || tile::run(src, &simple::Bilinear::new(&colors, period));
+    if cfa.bayer_phase().is_some() {
         match method {
             DemosaicMethod::Bilinear => bilinear(),
-            DemosaicMethod::Fast => tile::run(mosaic, &curve::Encoded(rcd::Rcd)),
-            DemosaicMethod::Best => tile::run(mosaic, &lmmse::Lmmse::default()),
+            DemosaicMethod::Fast => tile::run(src, &curve::Encoded(rcd::Rcd)),
+            DemosaicMethod::Best => tile::run(src, &lmmse::Lmmse::default()),
         }
     } else if cfa.is_xtrans() {
         match method {
             DemosaicMethod::Bilinear => bilinear(),
             DemosaicMethod::Fast | DemosaicMethod::Best => {
-                tile::run(mosaic, &xtrans::Directional::new(&colors))
+                tile::run(src, &xtrans::Directional::new(&colors))
             }
         }
     } else {
         bilinear()
-    };
-    Ok(out)
+    }
+}
+
+/// Access to an in-memory mosaic, or a way to build one.
+trait AsMosaic {
+    fn as_mosaic(&self) -> Option<&Mosaic>;
+    fn materialise(&self) -> Mosaic;
+}
+
+impl AsMosaic for Mosaic {
+    fn as_mosaic(&self) -> Option<&Mosaic> {
+        Some(self)
+    }
+    fn materialise(&self) -> Mosaic {
+        self.clone()
+    }
+}
+
+impl AsMosaic for RawSource<'_> {
+    fn as_mosaic(&self) -> Option<&Mosaic> {
+        None
+    }
+    fn materialise(&self) -> Mosaic {
+        self.to_mosaic()
+    }
 }
 
 #[cfg(test)]

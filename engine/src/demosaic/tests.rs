@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::quality::{cpsnr_srgb8, mosaic_from_rgb, srgb_to_linear};
-use super::{demosaic, DemosaicMethod};
+use super::{demosaic, demosaic_area, demosaic_area_half, demosaic_half, DemosaicMethod};
 use crate::cfa::{BayerPhase, Cfa};
 use crate::image::{Mosaic, RgbF32};
 
@@ -362,4 +362,66 @@ fn mismatched_data_is_an_error() {
         data: vec![],
     };
     assert!(demosaic(&m, DemosaicMethod::Best).is_err());
+}
+
+#[test]
+fn fused_raw_source_matches_levels_white_balance_then_demosaic() {
+    use crate::raw::{BlackLevels, RawImage, RawPixels, Rect};
+    use crate::stages::{crop, levels, white_balance};
+    let (w, h) = (70, 52);
+    let pixels: Vec<u16> = (0..w * h)
+        .map(|i| (((i * 7919) % 16000) as u16).saturating_add(400))
+        .collect();
+    for cfa in all_patterns() {
+        let raw = RawImage {
+            width: w,
+            height: h,
+            pixels: RawPixels::Mosaic(pixels.clone()),
+            cfa: cfa.clone(),
+            black: BlackLevels {
+                width: 2,
+                height: 2,
+                levels: vec![512.0, 510.0, 514.0, 512.0],
+            },
+            white: 15000.0,
+            as_shot_wb: Some([2.0, 1.0, 1.5]),
+            xyz_to_cam: None,
+            active_area: Rect {
+                x: 1,
+                y: 2,
+                width: w - 3,
+                height: h - 4,
+            },
+            orientation: Default::default(),
+            format: "test".into(),
+            metadata: Default::default(),
+        };
+        let area = crop::crop_to_active_area(&raw).unwrap();
+        let mult = [2.0, 1.0, 1.5];
+        let mut data = levels::apply_levels(&area, raw.white);
+        white_balance::apply(&mut data, mult);
+        let levels::SensorData::Mosaic(m) = data else {
+            panic!("mosaic expected")
+        };
+        for method in DemosaicMethod::ALL {
+            let a = demosaic(&m, method).unwrap();
+            let b = demosaic_area(&area, raw.white, mult, method).unwrap();
+            assert_eq!((a.width, a.height), (b.width, b.height));
+            let worst = a
+                .data
+                .iter()
+                .zip(&b.data)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0f32, f32::max);
+            assert!(worst < 1e-4, "{} {:?}: {worst}", method.name(), cfa.name());
+        }
+        let half = demosaic_area_half(&area, raw.white, mult).unwrap();
+        let want = demosaic_half(&m).unwrap();
+        assert_eq!((half.width, half.height), (want.width, want.height));
+        assert!(half
+            .data
+            .iter()
+            .zip(&want.data)
+            .all(|(a, b)| (a - b).abs() < 1e-5));
+    }
 }

@@ -9,8 +9,10 @@
 
 use rayon::prelude::*;
 
+use super::curve::{curves, lookup};
+use super::source::Source;
 use crate::cfa::Cfa;
-use crate::image::{Mosaic, RgbF32};
+use crate::image::RgbF32;
 
 /// Output rows per parallel task.
 const STRIP_ROWS: usize = 64;
@@ -43,8 +45,6 @@ impl TileIn<'_> {
 #[derive(Default)]
 pub(crate) struct Scratch {
     bufs: Vec<Vec<f32>>,
-    /// A transformed copy of the tile input, for kernel wrappers.
-    pub input: Vec<f32>,
 }
 
 impl Scratch {
@@ -67,6 +67,10 @@ pub(crate) trait Kernel: Sync {
     /// Demosaic `tile` into `out` (three planes of `tile.w * tile.h`), at least for
     /// every pixel `border()` or more away from the tile edges.
     fn run(&self, tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]);
+    /// True when the kernel works on sRGB-encoded input and output values.
+    fn encoded(&self) -> bool {
+        false
+    }
 }
 
 /// Mirror `i` into `0..n` (without repeating the edge sample), for `n >= 1`.
@@ -81,20 +85,19 @@ fn reflect(i: isize, n: usize) -> usize {
 }
 
 /// The value used for a photosite at (`y`, `x`), which may lie outside the image.
-fn padded_value(m: &Mosaic, y: isize, x: isize) -> f32 {
-    let (w, h) = (m.width, m.height);
+fn padded_value<S: Source>(m: &S, y: isize, x: isize) -> f32 {
+    let (w, h) = (m.width(), m.height());
     if y >= 0 && x >= 0 && (y as usize) < h && (x as usize) < w {
-        return m.data[y as usize * w + x as usize];
+        return m.at(y as usize, x as usize);
     }
-    let ph = m.cfa.height() as isize;
-    let pw = m.cfa.width() as isize;
-    let want = m
-        .cfa
-        .color_at(y.rem_euclid(ph) as usize, x.rem_euclid(pw) as usize);
+    let cfa = m.cfa();
+    let ph = cfa.height() as isize;
+    let pw = cfa.width() as isize;
+    let want = cfa.color_at(y.rem_euclid(ph) as usize, x.rem_euclid(pw) as usize);
     let ry = reflect(y, h);
     let rx = reflect(x, w);
-    if m.cfa.color_at(ry, rx) == want {
-        return m.data[ry * w + rx];
+    if cfa.color_at(ry, rx) == want {
+        return m.at(ry, rx);
     }
     // Mirroring broke the pattern (X-Trans): take the nearest photosite of the
     // wanted colour.
@@ -111,10 +114,10 @@ fn padded_value(m: &Mosaic, y: isize, x: isize) -> f32 {
                     continue;
                 }
                 let (sy, sx) = (sy as usize, sx as usize);
-                if m.cfa.color_at(sy, sx) == want {
+                if cfa.color_at(sy, sx) == want {
                     let dist = dy * dy + dx * dx;
                     if best.is_none_or(|(bd, _)| dist < bd) {
-                        best = Some((dist, m.data[sy * w + sx]));
+                        best = Some((dist, m.at(sy, sx)));
                     }
                 }
             }
@@ -123,28 +126,48 @@ fn padded_value(m: &Mosaic, y: isize, x: isize) -> f32 {
             return v;
         }
     }
-    m.data[ry * w + rx]
+    m.at(ry, rx)
 }
 
-/// Fill `buf` (`tw` × `th`) with the photosites whose top-left is image (`oy`, `ox`).
-fn fill_tile(m: &Mosaic, oy: isize, ox: isize, tw: usize, th: usize, buf: &mut [f32]) {
-    let (w, h) = (m.width as isize, m.height as isize);
-    for (ty, row) in buf.chunks_exact_mut(tw).take(th).enumerate() {
+/// Fill `buf` (`tw` × `th`) with the photosites whose top-left is image (`oy`, `ox`),
+/// and `enc` (when given) with the same values on the sRGB curve.
+fn fill_tile<S: Source>(
+    m: &S,
+    oy: isize,
+    ox: isize,
+    tw: usize,
+    th: usize,
+    buf: &mut [f32],
+    mut enc: Option<&mut [f32]>,
+) {
+    let (w, h) = (m.width() as isize, m.height() as isize);
+    let table = &curves().encode;
+    for ty in 0..th {
+        let row = &mut buf[ty * tw..(ty + 1) * tw];
+        let mut erow = enc.as_deref_mut().map(|e| &mut e[ty * tw..(ty + 1) * tw]);
         let sy = oy + ty as isize;
-        if sy >= 0 && sy < h {
-            // Copy the part of the row that lies inside the image in one go.
+        let (in0, in1) = if sy >= 0 && sy < h {
+            // Read the part of the row that lies inside the image in one go.
             let in0 = (-ox).clamp(0, tw as isize) as usize;
-            let in1 = (w - ox).clamp(0, tw as isize) as usize;
+            let in1 = ((w - ox).clamp(0, tw as isize) as usize).max(in0);
             if in1 > in0 {
-                let src0 = (sy * w + ox + in0 as isize) as usize;
-                row[in0..in1].copy_from_slice(&m.data[src0..src0 + (in1 - in0)]);
+                let x0 = (ox + in0 as isize) as usize;
+                m.row(
+                    sy as usize,
+                    x0,
+                    &mut row[in0..in1],
+                    erow.as_deref_mut().map(|e| &mut e[in0..in1]),
+                );
             }
-            for tx in (0..in0).chain(in1.max(in0)..tw) {
-                row[tx] = padded_value(m, sy, ox + tx as isize);
-            }
+            (in0, in1)
         } else {
-            for (tx, v) in row.iter_mut().enumerate() {
-                *v = padded_value(m, sy, ox + tx as isize);
+            (0, 0)
+        };
+        for tx in (0..in0).chain(in1..tw) {
+            let v = padded_value(m, sy, ox + tx as isize);
+            row[tx] = v;
+            if let Some(e) = erow.as_deref_mut() {
+                e[tx] = lookup(table, v);
             }
         }
     }
@@ -177,15 +200,18 @@ pub(crate) fn phase_colors(cfa: &Cfa) -> Vec<usize> {
 
 /// Run `kernel` over the whole mosaic. The caller guarantees a square CFA period
 /// and an image of at least one period in each direction.
-pub(crate) fn run<K: Kernel>(m: &Mosaic, kernel: &K) -> RgbF32 {
-    let (w, h) = (m.width, m.height);
+pub(crate) fn run<S: Source, K: Kernel>(m: &S, kernel: &K) -> RgbF32 {
+    let (w, h) = (m.width(), m.height());
     let mut out = RgbF32::new(w, h);
     if w == 0 || h == 0 {
         return out;
     }
-    let period = m.cfa.width();
-    let (ay, ax) = anchor(&m.cfa);
-    let colors = phase_colors(&m.cfa);
+    let cfa = m.cfa();
+    let period = cfa.width();
+    let (ay, ax) = anchor(cfa);
+    let colors = phase_colors(cfa);
+    let encoded = kernel.encoded();
+    let decode = &curves().decode;
     let b = kernel.border();
     // Offset of the tile origin before the first output pixel: at least the halo,
     // plus whatever aligns the origin on the anchor phase.
@@ -200,6 +226,7 @@ pub(crate) fn run<K: Kernel>(m: &Mosaic, kernel: &K) -> RgbF32 {
             let y0 = si * STRIP_ROWS;
             let rows = chunk.len() / (w * 3);
             let mut input = Vec::new();
+            let mut enc = Vec::new();
             let mut scratch = Scratch::default();
             let mut planes: [Vec<f32>; 3] = Default::default();
             let by = lead(y0, ay);
@@ -210,6 +237,9 @@ pub(crate) fn run<K: Kernel>(m: &Mosaic, kernel: &K) -> RgbF32 {
                 let bx = lead(x0, ax);
                 let tw = bx + cols + b;
                 input.resize(tw * th, 0.0);
+                if encoded {
+                    enc.resize(tw * th, 0.0);
+                }
                 fill_tile(
                     m,
                     y0 as isize - by as isize,
@@ -217,12 +247,13 @@ pub(crate) fn run<K: Kernel>(m: &Mosaic, kernel: &K) -> RgbF32 {
                     tw,
                     th,
                     &mut input,
+                    encoded.then_some(&mut enc[..]),
                 );
                 for p in &mut planes {
                     p.resize(tw * th, 0.0);
                 }
                 let tile = TileIn {
-                    data: &input,
+                    data: if encoded { &enc } else { &input },
                     w: tw,
                     h: th,
                     colors: &colors,
@@ -234,12 +265,31 @@ pub(crate) fn run<K: Kernel>(m: &Mosaic, kernel: &K) -> RgbF32 {
                     let dst = &mut chunk[(r * w + x0) * 3..(r * w + x0 + cols) * 3];
                     let known = &input[src..src + cols];
                     let [pr, pg, pb] = &planes;
-                    for (c, px) in dst.chunks_exact_mut(3).enumerate() {
-                        px[0] = pr[src + c].clamp(0.0, 1.0);
-                        px[1] = pg[src + c].clamp(0.0, 1.0);
-                        px[2] = pb[src + c].clamp(0.0, 1.0);
+                    let (pr, pg, pb) = (
+                        &pr[src..src + cols],
+                        &pg[src..src + cols],
+                        &pb[src..src + cols],
+                    );
+                    let row_colors = &colors[((by + r) % period) * period..][..period];
+                    let mut p = bx % period;
+                    for ((((px, &k), &r), &g), &b) in
+                        dst.chunks_exact_mut(3).zip(known).zip(pr).zip(pg).zip(pb)
+                    {
+                        if encoded {
+                            px[0] = lookup(decode, r);
+                            px[1] = lookup(decode, g);
+                            px[2] = lookup(decode, b);
+                        } else {
+                            px[0] = r.clamp(0.0, 1.0);
+                            px[1] = g.clamp(0.0, 1.0);
+                            px[2] = b.clamp(0.0, 1.0);
+                        }
                         // The recorded sample is kept exactly.
-                        px[tile.color(by + r, bx + c)] = known[c];
+                        px[row_colors[p]] = k;
+                        p += 1;
+                        if p == period {
+                            p = 0;
+                        }
                     }
                 }
                 x0 += cols;

@@ -1,0 +1,99 @@
+//! Runtime CPU-feature dispatch for the hottest kernels, chosen once per
+//! process, and small `wide` kernels with scalar twins.
+//!
+//! Every kernel body is one generic `#[inline(always)]` function; the
+//! variants below differ only in the target features they are compiled for.
+//! On x86_64 an AVX2+FMA copy is picked when the CPU has both; elsewhere (and
+//! on aarch64, where NEON is baseline) the portable copy runs.
+
+pub(crate) mod highpass;
+
+use std::sync::OnceLock;
+
+use crate::demosaic::tile_api::{rcd_tile, Scratch, TileIn};
+
+/// The signature of a tile kernel.
+pub(crate) type TileFn = fn(&TileIn<'_>, &mut Scratch, &mut [Vec<f32>; 3]);
+
+fn rcd_portable(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
+    rcd_tile(tile, scratch, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn rcd_avx2_inner(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
+    rcd_tile(tile, scratch, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+fn rcd_avx2(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
+    // SAFETY: this function is only selected by `dispatch_rcd` after
+    // `is_x86_feature_detected!` confirmed AVX2 and FMA at run time.
+    unsafe { rcd_avx2_inner(tile, scratch, out) }
+}
+
+/// True when the AVX2+FMA variants may run on this CPU.
+pub(crate) fn has_avx2() -> bool {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    *HAS.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
+}
+
+/// The RCD tile kernel for this CPU (chosen on first use).
+pub(crate) fn dispatch_rcd() -> TileFn {
+    static F: OnceLock<TileFn> = OnceLock::new();
+    *F.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2() {
+            return rcd_avx2 as TileFn;
+        }
+        rcd_portable as TileFn
+    })
+}
+
+/// The portable RCD kernel, for tests comparing it with the dispatched one.
+#[cfg(test)]
+pub(crate) fn rcd_scalar() -> TileFn {
+    rcd_portable as TileFn
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispatched_rcd_matches_the_portable_kernel() {
+        let (w, h) = (61, 47);
+        let data: Vec<f32> = (0..w * h)
+            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
+            .collect();
+        let colors = [0, 1, 1, 2];
+        let tile = TileIn {
+            data: &data,
+            w,
+            h,
+            colors: &colors,
+            period: 2,
+        };
+        let run = |f: TileFn| {
+            let mut out: [Vec<f32>; 3] = [vec![0.0; w * h], vec![0.0; w * h], vec![0.0; w * h]];
+            f(&tile, &mut Scratch::default(), &mut out);
+            out
+        };
+        let a = run(dispatch_rcd());
+        let b = run(rcd_scalar());
+        for (pa, pb) in a.iter().zip(&b) {
+            for (x, y) in pa.iter().zip(pb) {
+                assert!((x - y).abs() <= 1e-6, "{x} vs {y}");
+            }
+        }
+    }
+}
