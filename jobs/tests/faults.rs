@@ -124,13 +124,26 @@ impl JobStore for FaultyJobs {
     async fn list_jobs(&self, filter: &JobFilter) -> Result<Vec<Job>, JobStoreError> {
         self.inner.list_jobs(filter).await
     }
-    async fn claim(
+    async fn claim_on(
         &self,
         worker_id: &str,
+        instance_type: Option<&str>,
         ttl: Duration,
     ) -> Result<Option<(Job, Lease)>, JobStoreError> {
         self.fault(&self.claims)?;
-        self.inner.claim(worker_id, ttl).await
+        self.inner.claim_on(worker_id, instance_type, ttl).await
+    }
+    async fn release(&self, lease: &Lease, reason: &str) -> Result<bool, JobStoreError> {
+        self.inner.release(lease, reason).await
+    }
+    async fn has_runnable_jobs(&self) -> Result<bool, JobStoreError> {
+        self.inner.has_runnable_jobs().await
+    }
+    async fn put_worker(&self, worker: &rawflow_jobs::WorkerRecord) -> Result<(), JobStoreError> {
+        self.inner.put_worker(worker).await
+    }
+    async fn list_workers(&self) -> Result<Vec<rawflow_jobs::WorkerRecord>, JobStoreError> {
+        self.inner.list_workers().await
     }
     async fn renew(&self, lease: &Lease, ttl: Duration) -> Result<bool, JobStoreError> {
         self.inner.renew(lease, ttl).await

@@ -29,12 +29,7 @@ fn main() -> ExitCode {
                 target_long_edge: long_edge,
                 ..DevelopOptions::default()
             },
-            renditions: vec![Rendition {
-                name: "out".into(),
-                long_edge,
-                format: OutputFormat::Png,
-                quality: 100,
-            }],
+            renditions: vec![Rendition::new("out", long_edge, OutputFormat::Png, 100)],
         };
         develop_recipe(&raw, &recipe, &mut Timings::default())
     });

@@ -27,12 +27,7 @@ fn main() -> ExitCode {
         }
     };
     let job = args.get(3).map(String::as_str).unwrap_or("both");
-    let jpeg = |name: &str, long_edge| Rendition {
-        name: name.to_string(),
-        long_edge,
-        format: OutputFormat::Jpeg,
-        quality: 90,
-    };
+    let jpeg = |name: &str, long_edge| Rendition::new(name, long_edge, OutputFormat::Jpeg, 90);
     let renditions = match job {
         "full" => vec![jpeg("full", None)],
         "web" => vec![jpeg("web", Some(2048))],
