@@ -5,6 +5,7 @@
 //! [`std::panic::catch_unwind`]: a decoder that panics on a hostile file
 //! becomes [`Error::DecoderPanic`], never a crash.
 
+mod convert;
 mod exif_read;
 mod limits;
 mod rawler_backend;

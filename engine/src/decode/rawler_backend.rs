@@ -5,6 +5,7 @@ use rawler::decoders::RawDecodeParams;
 use rawler::imgop::xyz::Illuminant;
 use rawler::rawsource::RawSource;
 
+use super::convert::{fill_camera, float_to_u16};
 use super::exif_read::read_metadata;
 use super::sniff::sniff_format;
 use super::Decoder;
@@ -64,10 +65,12 @@ impl Decoder for RawlerDecoder {
 }
 
 fn convert(
-    raw: rawler::RawImage,
+    mut raw: rawler::RawImage,
     format: &str,
     mut metadata: crate::metadata::Metadata,
 ) -> Result<RawImage> {
+    // Take the samples instead of copying them (24 MP is 48 MB).
+    let data = std::mem::replace(&mut raw.data, rawler::RawImageData::Integer(Vec::new()));
     let corrupt = |reason: String| Error::Corrupt {
         make: raw.make.clone(),
         model: raw.model.clone(),
@@ -81,18 +84,11 @@ fn convert(
         )));
     }
     let white_raw = raw.whitelevel.0.first().copied().unwrap_or(0) as f32;
-    let (values, white, black_scale) = match &raw.data {
-        rawler::RawImageData::Integer(v) => (v.clone(), white_raw, 1.0),
+    let (values, white, black_scale) = match data {
+        rawler::RawImageData::Integer(v) => (v, white_raw, 1.0),
         rawler::RawImageData::Float(v) => {
-            let top = if white_raw > 1.0 { white_raw } else { 1.0 };
-            let scale = 65535.0 / top;
-            (
-                v.iter()
-                    .map(|x| (x * scale).clamp(0.0, 65535.0) as u16)
-                    .collect(),
-                65535.0,
-                scale,
-            )
+            let (values, scale) = float_to_u16(&v, white_raw);
+            (values, 65535.0, scale)
         }
     };
     let expected = width.checked_mul(height).and_then(|n| n.checked_mul(cpp));
@@ -179,12 +175,7 @@ fn convert(
         rawler::Orientation::Rotate270 => Orientation::Rotate270,
         _ => Orientation::Normal,
     };
-    if metadata.make.is_none() && !raw.make.is_empty() {
-        metadata.make = Some(raw.make.clone());
-    }
-    if metadata.model.is_none() && !raw.model.is_empty() {
-        metadata.model = Some(raw.model.clone());
-    }
+    fill_camera(&mut metadata, &raw.make, &raw.model);
     let pixels = if cpp == 3 {
         RawPixels::Rgb(values)
     } else {

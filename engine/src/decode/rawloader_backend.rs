@@ -2,6 +2,7 @@
 
 use std::io::Cursor;
 
+use super::convert::{fill_camera, float_to_u16};
 use super::exif_read::read_metadata;
 use super::sniff::sniff_format;
 use super::Decoder;
@@ -75,16 +76,7 @@ fn convert(
     let (values, white) =
         match std::mem::replace(&mut raw.data, rawloader::RawImageData::Integer(Vec::new())) {
             rawloader::RawImageData::Integer(v) => (v, white_raw),
-            rawloader::RawImageData::Float(v) => {
-                // Float DNGs use 1.0 (or their white level) as white: rescale to 16 bits.
-                let scale = 65535.0 / if white_raw > 1.0 { white_raw } else { 1.0 };
-                (
-                    v.iter()
-                        .map(|x| (x * scale).clamp(0.0, 65535.0) as u16)
-                        .collect(),
-                    65535.0,
-                )
-            }
+            rawloader::RawImageData::Float(v) => (float_to_u16(&v, white_raw).0, 65535.0),
         };
     if Some(values.len()) != expected {
         return Err(corrupt(
@@ -155,12 +147,7 @@ fn convert(
         rawloader::Orientation::Rotate270 => Orientation::Rotate270,
         _ => Orientation::Normal,
     };
-    if metadata.make.is_none() && !raw.make.is_empty() {
-        metadata.make = Some(raw.make.clone());
-    }
-    if metadata.model.is_none() && !raw.model.is_empty() {
-        metadata.model = Some(raw.model.clone());
-    }
+    fill_camera(&mut metadata, &raw.make, &raw.model);
     Ok(RawImage {
         width,
         height,
