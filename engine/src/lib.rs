@@ -13,6 +13,7 @@ pub mod raw;
 pub mod recipe;
 mod simd;
 pub mod stages;
+pub mod stream;
 pub mod xmp;
 
 pub use cfa::{BayerPhase, Cfa, CfaColor};

@@ -133,6 +133,11 @@ pub fn developments_on_this_thread() -> usize {
     DEVELOPMENTS.with(Cell::get)
 }
 
+/// Count one development on this thread (see [`developments_on_this_thread`]).
+pub(crate) fn count_development() {
+    DEVELOPMENTS.with(|c| c.set(c.get() + 1));
+}
+
 /// Seconds spent in each stage, in the order the stages ran.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Timings {
@@ -166,7 +171,7 @@ pub fn develop_working(
     options: &DevelopOptions,
     timings: &mut Timings,
 ) -> Result<RgbF32> {
-    DEVELOPMENTS.with(|c| c.set(c.get() + 1));
+    count_development();
     let mut clock = Instant::now();
     let area = crop::crop_to_active_area(raw)?;
     // Mosaics with a plain clip and a white balance known up front take the

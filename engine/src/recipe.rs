@@ -423,22 +423,21 @@ impl Rendered {
     }
 }
 
-/// Scale to the rendition's size (long edge, then box).
-fn sized<'a>(linear: &'a RgbF32, rendition: &Rendition) -> Result<std::borrow::Cow<'a, RgbF32>> {
-    let mut img = match rendition.long_edge {
-        Some(edge) => resize::fit_long_edge(linear, edge)?,
-        None => std::borrow::Cow::Borrowed(linear),
+/// The size of `rendition` made from a `width` × `height` image: the long
+/// edge fitted first, then the box; never larger than the image.
+pub fn target_size(rendition: &Rendition, width: usize, height: usize) -> (usize, usize) {
+    let (mut w, mut h) = match rendition.long_edge {
+        Some(edge) => resize::fitted_size(width, height, edge),
+        None => (width, height),
     };
     if let Some([bw, bh]) = rendition.fit {
-        let scale = (f64::from(bw) / img.width as f64).min(f64::from(bh) / img.height as f64);
+        let scale = (f64::from(bw) / w as f64).min(f64::from(bh) / h as f64);
         if scale < 1.0 {
-            let long = ((img.width.max(img.height) as f64) * scale)
-                .floor()
-                .max(1.0) as u32;
-            img = std::borrow::Cow::Owned(resize::fit_long_edge(&img, long)?.into_owned());
+            let long = ((w.max(h) as f64) * scale).floor().max(1.0) as u32;
+            (w, h) = resize::fitted_size(w, h, long);
         }
     }
-    Ok(img)
+    (w, h)
 }
 
 /// Resize, sharpen, watermark, convert and encode one rendition of a
@@ -449,8 +448,20 @@ pub fn render(
     metadata: &Metadata,
     timings: &mut Timings,
 ) -> Result<Rendered> {
+    let size = target_size(rendition, working.width, working.height);
+    render_at(working, rendition, metadata, size, timings)
+}
+
+/// [`render`] at an explicit output `size` (width, height).
+pub(crate) fn render_at(
+    working: &RgbF32,
+    rendition: &Rendition,
+    metadata: &Metadata,
+    (width, height): (usize, usize),
+    timings: &mut Timings,
+) -> Result<Rendered> {
     let mut clock = Instant::now();
-    let mut img = sized(working, rendition)?;
+    let mut img = resize::resize_to(working, width, height)?;
     timings.lap("resize", &mut clock);
     if let Some(s) = &rendition.sharpen {
         unsharp_mask(img.to_mut(), s)?;
@@ -494,6 +505,18 @@ pub fn develop_recipe(
     timings: &mut Timings,
 ) -> Result<Vec<Rendered>> {
     recipe.validate()?;
+    if let Some(rendered) = crate::stream::develop_recipe(raw, recipe, timings)? {
+        return Ok(rendered);
+    }
+    develop_recipe_whole(raw, recipe, timings)
+}
+
+/// [`develop_recipe`] always through the whole working image in memory.
+pub(crate) fn develop_recipe_whole(
+    raw: &RawImage,
+    recipe: &Recipe,
+    timings: &mut Timings,
+) -> Result<Vec<Rendered>> {
     let working = develop_working(raw, &recipe.develop, timings)?;
     recipe
         .renditions

@@ -46,6 +46,9 @@ fn main() -> ExitCode {
     let mut clock = Instant::now();
     let result = decode_file(input).and_then(|raw| {
         timings.lap("decode", &mut clock);
+        if std::env::var_os("STUDIO_MEM").is_some() {
+            eprintln!("after decode: {}", memory());
+        }
         develop_recipe(&raw, &recipe, &mut timings)
     });
     let rendered = match result {
@@ -55,6 +58,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if std::env::var_os("STUDIO_MEM").is_some() {
+        eprintln!("after develop: {}", memory());
+    }
     let outdir = PathBuf::from(outdir);
     if let Err(e) = std::fs::create_dir_all(&outdir) {
         eprintln!("studio: {e}");
@@ -78,4 +84,15 @@ fn main() -> ExitCode {
         stages.join(", ")
     );
     ExitCode::SUCCESS
+}
+
+/// Peak and current resident memory, from /proc (Linux; empty elsewhere).
+fn memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -154,30 +154,99 @@ fn takes_tiled_path(cfa: &crate::cfa::Cfa, width: usize, height: usize) -> bool 
 /// Demosaic any source (an in-memory mosaic needs to be one for the tiny path).
 fn run_source<S: Source + AsMosaic>(src: &S, method: DemosaicMethod) -> RgbF32 {
     let cfa = src.cfa();
-    let period = cfa.width();
     if !takes_tiled_path(cfa, src.width(), src.height()) {
         return match src.as_mosaic() {
             Some(m) => simple::tiny(m),
             None => simple::tiny(&src.materialise()),
         };
     }
+    tile::run(src, &*kernel_for(cfa, method))
+}
+
+/// The tiled kernel that runs `method` on `cfa` (the caller has checked
+/// [`takes_tiled_path`]).
+fn kernel_for(cfa: &crate::cfa::Cfa, method: DemosaicMethod) -> Box<dyn tile::Kernel> {
     let colors = tile::phase_colors(cfa);
-    let bilinear = || tile::run(src, &simple::Bilinear::new(&colors, period));
+    let period = cfa.width();
+    let bilinear = || -> Box<dyn tile::Kernel> { Box::new(simple::Bilinear::new(&colors, period)) };
     if cfa.bayer_phase().is_some() {
         match method {
             DemosaicMethod::Bilinear => bilinear(),
-            DemosaicMethod::Fast => tile::run(src, &curve::Encoded(rcd::Rcd)),
-            DemosaicMethod::Best => tile::run(src, &lmmse::Lmmse::default()),
+            DemosaicMethod::Fast => Box::new(curve::Encoded(rcd::Rcd)),
+            DemosaicMethod::Best => Box::new(lmmse::Lmmse::default()),
         }
     } else if cfa.is_xtrans() {
         match method {
             DemosaicMethod::Bilinear => bilinear(),
             DemosaicMethod::Fast | DemosaicMethod::Best => {
-                tile::run(src, &xtrans::Directional::new(&colors))
+                Box::new(xtrans::Directional::new(&colors))
             }
         }
     } else {
         bilinear()
+    }
+}
+
+/// Demosaicing of the raw active area one rectangle at a time (levels, white
+/// balance and the clip fused as in [`demosaic_area`]), for pipelines that
+/// develop in strips instead of holding the whole image.
+pub struct AreaDemosaic<'a> {
+    src: RawSource<'a>,
+    kernel: Box<dyn tile::Kernel>,
+}
+
+/// Reusable per-thread buffers of [`AreaDemosaic::rect`].
+#[derive(Default)]
+pub struct RectBuffers(tile::TileBufs);
+
+impl<'a> AreaDemosaic<'a> {
+    /// Prepare `method` over `area`; `None` when the area holds RGB data, its
+    /// pattern cannot be tabulated, or it is too small for the tiled kernels
+    /// (use [`demosaic_area`] then).
+    pub fn new(
+        area: &'a ActiveArea<'a>,
+        white: f32,
+        mult: [f32; 3],
+        method: DemosaicMethod,
+    ) -> Option<Self> {
+        let bayer_fast = area.cfa.bayer_phase().is_some() && method == DemosaicMethod::Fast;
+        let src = RawSource::new(area, white, mult, bayer_fast)?;
+        if !takes_tiled_path(&area.cfa, src.width(), src.height()) {
+            return None;
+        }
+        let kernel = kernel_for(&area.cfa, method);
+        Some(Self { src, kernel })
+    }
+
+    /// Camera RGB of rows `y0..y0 + rows`, columns `x0..x0 + cols` of the area:
+    /// exactly that rectangle of [`demosaic_area`]'s result. Fails when the
+    /// rectangle is empty or leaves the area.
+    pub fn rect(
+        &self,
+        (y0, rows): (usize, usize),
+        (x0, cols): (usize, usize),
+        bufs: &mut RectBuffers,
+    ) -> Result<RgbF32> {
+        let inside = |p0: usize, n: usize, limit: usize| {
+            n > 0 && p0.checked_add(n).is_some_and(|e| e <= limit)
+        };
+        if !inside(y0, rows, self.src.height()) || !inside(x0, cols, self.src.width()) {
+            return Err(Error::InvalidParameter(format!(
+                "rectangle {cols}x{rows} at ({x0}, {y0}) is not inside the {}x{} area",
+                self.src.width(),
+                self.src.height()
+            )));
+        }
+        let mut out = RgbF32::new(cols, rows);
+        tile::run_rect(
+            &self.src,
+            &*self.kernel,
+            (y0, rows),
+            (x0, cols),
+            &mut out.data,
+            &mut bufs.0,
+        );
+        Ok(out)
     }
 }
 

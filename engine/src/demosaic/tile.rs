@@ -198,14 +198,46 @@ pub(crate) fn phase_colors(cfa: &Cfa) -> Vec<usize> {
         .collect()
 }
 
+/// Per-task buffers of [`run_rect`], reused from one call to the next.
+#[derive(Default)]
+pub(crate) struct TileBufs {
+    input: Vec<f32>,
+    enc: Vec<f32>,
+    scratch: Scratch,
+    planes: [Vec<f32>; 3],
+}
+
 /// Run `kernel` over the whole mosaic. The caller guarantees a square CFA period
 /// and an image of at least one period in each direction.
-pub(crate) fn run<S: Source, K: Kernel>(m: &S, kernel: &K) -> RgbF32 {
+pub(crate) fn run<S: Source, K: Kernel + ?Sized>(m: &S, kernel: &K) -> RgbF32 {
     let (w, h) = (m.width(), m.height());
     let mut out = RgbF32::new(w, h);
     if w == 0 || h == 0 {
         return out;
     }
+    out.data
+        .par_chunks_mut(STRIP_ROWS * w * 3)
+        .enumerate()
+        .for_each_init(TileBufs::default, |bufs, (si, chunk)| {
+            let rows = chunk.len() / (w * 3);
+            run_rect(m, kernel, (si * STRIP_ROWS, rows), (0, w), chunk, bufs);
+        });
+    out
+}
+
+/// Run `kernel` over rows `y0..y0 + rows` and columns `x0..x0 + cols` of the
+/// mosaic (`(y0, rows)`, `(x0, cols)`, inside the image), writing row-major RGB
+/// into `out` (`rows * cols * 3` values). Pixels near the rectangle's edges
+/// read their real neighbours, so the result equals the same rectangle of
+/// [`run`]'s output. Single-threaded: callers parallelise over rectangles.
+pub(crate) fn run_rect<S: Source, K: Kernel + ?Sized>(
+    m: &S,
+    kernel: &K,
+    (y0, rows): (usize, usize),
+    (x0, cols): (usize, usize),
+    out: &mut [f32],
+    bufs: &mut TileBufs,
+) {
     let cfa = m.cfa();
     let period = cfa.width();
     let (ay, ax) = anchor(cfa);
@@ -218,84 +250,83 @@ pub(crate) fn run<S: Source, K: Kernel>(m: &S, kernel: &K) -> RgbF32 {
     let lead = |p0: usize, a: usize| -> usize {
         b + ((p0 as isize - b as isize - a as isize).rem_euclid(period as isize) as usize)
     };
-
-    out.data
-        .par_chunks_mut(STRIP_ROWS * w * 3)
-        .enumerate()
-        .for_each(|(si, chunk)| {
-            let y0 = si * STRIP_ROWS;
-            let rows = chunk.len() / (w * 3);
-            let mut input = Vec::new();
-            let mut enc = Vec::new();
-            let mut scratch = Scratch::default();
-            let mut planes: [Vec<f32>; 3] = Default::default();
-            let by = lead(y0, ay);
-            let th = by + rows + b;
-            let mut x0 = 0;
-            while x0 < w {
-                let cols = TILE_COLS.min(w - x0);
-                let bx = lead(x0, ax);
-                let tw = bx + cols + b;
-                input.resize(tw * th, 0.0);
-                if encoded {
-                    enc.resize(tw * th, 0.0);
-                }
-                fill_tile(
-                    m,
-                    y0 as isize - by as isize,
-                    x0 as isize - bx as isize,
-                    tw,
-                    th,
-                    &mut input,
-                    encoded.then_some(&mut enc[..]),
+    let TileBufs {
+        input,
+        enc,
+        scratch,
+        planes,
+    } = bufs;
+    let mut ty0 = y0;
+    while ty0 < y0 + rows {
+        let trows = STRIP_ROWS.min(y0 + rows - ty0);
+        let by = lead(ty0, ay);
+        let th = by + trows + b;
+        let mut tx0 = x0;
+        while tx0 < x0 + cols {
+            let tcols = TILE_COLS.min(x0 + cols - tx0);
+            let bx = lead(tx0, ax);
+            let tw = bx + tcols + b;
+            input.resize(tw * th, 0.0);
+            if encoded {
+                enc.resize(tw * th, 0.0);
+            }
+            fill_tile(
+                m,
+                ty0 as isize - by as isize,
+                tx0 as isize - bx as isize,
+                tw,
+                th,
+                input,
+                encoded.then_some(&mut enc[..]),
+            );
+            for p in planes.iter_mut() {
+                p.resize(tw * th, 0.0);
+            }
+            let tile = TileIn {
+                data: if encoded { enc } else { input },
+                w: tw,
+                h: th,
+                colors: &colors,
+                period,
+            };
+            kernel.run(&tile, scratch, planes);
+            for r in 0..trows {
+                let src = (by + r) * tw + bx;
+                let o = ((ty0 - y0 + r) * cols + (tx0 - x0)) * 3;
+                let dst = &mut out[o..o + tcols * 3];
+                let known = &input[src..src + tcols];
+                let [pr, pg, pb] = &*planes;
+                let (pr, pg, pb) = (
+                    &pr[src..src + tcols],
+                    &pg[src..src + tcols],
+                    &pb[src..src + tcols],
                 );
-                for p in &mut planes {
-                    p.resize(tw * th, 0.0);
-                }
-                let tile = TileIn {
-                    data: if encoded { &enc } else { &input },
-                    w: tw,
-                    h: th,
-                    colors: &colors,
-                    period,
-                };
-                kernel.run(&tile, &mut scratch, &mut planes);
-                for r in 0..rows {
-                    let src = (by + r) * tw + bx;
-                    let dst = &mut chunk[(r * w + x0) * 3..(r * w + x0 + cols) * 3];
-                    let known = &input[src..src + cols];
-                    let [pr, pg, pb] = &planes;
-                    let (pr, pg, pb) = (
-                        &pr[src..src + cols],
-                        &pg[src..src + cols],
-                        &pb[src..src + cols],
-                    );
-                    let row_colors = &colors[((by + r) % period) * period..][..period];
-                    let mut p = bx % period;
-                    for ((((px, &k), &r), &g), &b) in
-                        dst.chunks_exact_mut(3).zip(known).zip(pr).zip(pg).zip(pb)
-                    {
-                        if encoded {
-                            px[0] = lookup(decode, r);
-                            px[1] = lookup(decode, g);
-                            px[2] = lookup(decode, b);
-                        } else {
-                            px[0] = r.clamp(0.0, 1.0);
-                            px[1] = g.clamp(0.0, 1.0);
-                            px[2] = b.clamp(0.0, 1.0);
-                        }
-                        // The recorded sample is kept exactly.
-                        px[row_colors[p]] = k;
-                        p += 1;
-                        if p == period {
-                            p = 0;
-                        }
+                let row_colors = &colors[((by + r) % period) * period..][..period];
+                let mut p = bx % period;
+                for ((((px, &k), &r), &g), &b) in
+                    dst.chunks_exact_mut(3).zip(known).zip(pr).zip(pg).zip(pb)
+                {
+                    if encoded {
+                        px[0] = lookup(decode, r);
+                        px[1] = lookup(decode, g);
+                        px[2] = lookup(decode, b);
+                    } else {
+                        px[0] = r.clamp(0.0, 1.0);
+                        px[1] = g.clamp(0.0, 1.0);
+                        px[2] = b.clamp(0.0, 1.0);
+                    }
+                    // The recorded sample is kept exactly.
+                    px[row_colors[p]] = k;
+                    p += 1;
+                    if p == period {
+                        p = 0;
                     }
                 }
-                x0 += cols;
             }
-        });
-    out
+            tx0 += tcols;
+        }
+        ty0 += trows;
+    }
 }
 
 #[cfg(test)]

@@ -24,25 +24,25 @@ pub(crate) const ICC_CHUNK: usize = MAX_SEGMENT_PAYLOAD - ICC_ID.len() - 2;
 /// Bytes of SOI + a JFIF 1.0x APP0 segment as libjpeg-turbo writes it.
 const SOI_JFIF_LEN: usize = 2 + 2 + 16;
 
-fn err(reason: impl Into<String>) -> Error {
+pub(super) fn err(reason: impl Into<String>) -> Error {
     Error::Encode {
         format: "JPEG",
         reason: reason.into(),
     }
 }
 
-fn tj_err(e: turbojpeg::Error) -> Error {
+pub(super) fn tj_err(e: turbojpeg::Error) -> Error {
     err(e.to_string())
 }
 
 /// The APP1 and APP2 segments to insert after SOI.
-fn marker_segments(image: &Rgb8, embed: &Embed<'_>) -> Result<Vec<u8>> {
+pub(super) fn marker_segments(width: usize, height: usize, embed: &Embed<'_>) -> Result<Vec<u8>> {
     let profile = profile_of(embed);
     let mut out = Vec::new();
     if let Some(meta) = embed.metadata {
         let ctx = ExifContext {
-            width: dim_u32(image.width)?,
-            height: dim_u32(image.height)?,
+            width: dim_u32(width)?,
+            height: dim_u32(height)?,
             container: Container::Jpeg,
             color_space: ColorSpace::for_profile(profile),
         };
@@ -103,27 +103,24 @@ fn soi_app0_len(jpeg: &[u8]) -> Result<usize> {
     }
 }
 
-/// See [`super::encode_jpeg`].
-pub(crate) fn encode(
-    image: &Rgb8,
+/// A libjpeg-turbo compressor for a `width` × `height` image at `quality`,
+/// after checking both.
+pub(super) fn compressor(
+    width: usize,
+    height: usize,
     quality: u8,
     subsampling: Subsampling,
-    embed: Embed<'_>,
-) -> Result<Vec<u8>> {
+) -> Result<turbojpeg::Compressor> {
     if !(1..=100).contains(&quality) {
         return Err(Error::InvalidParameter(format!(
             "JPEG quality must be 1..=100, got {quality}"
         )));
     }
-    check_dims(image.width, image.height, image.data.len(), "JPEG")?;
-    if image.width > 65_535 || image.height > 65_535 {
+    if width > 65_535 || height > 65_535 {
         return Err(Error::InvalidParameter(format!(
-            "JPEG images are at most 65535 pixels a side, got {}x{}",
-            image.width, image.height
+            "JPEG images are at most 65535 pixels a side, got {width}x{height}"
         )));
     }
-    let segments = marker_segments(image, &embed)?;
-
     let mut tj = turbojpeg::Compressor::new().map_err(tj_err)?;
     tj.set_quality(i32::from(quality)).map_err(tj_err)?;
     tj.set_subsamp(match subsampling {
@@ -132,6 +129,19 @@ pub(crate) fn encode(
         Subsampling::S444 => turbojpeg::Subsamp::None,
     })
     .map_err(tj_err)?;
+    Ok(tj)
+}
+
+/// See [`super::encode_jpeg`].
+pub(crate) fn encode(
+    image: &Rgb8,
+    quality: u8,
+    subsampling: Subsampling,
+    embed: Embed<'_>,
+) -> Result<Vec<u8>> {
+    check_dims(image.width, image.height, image.data.len(), "JPEG")?;
+    let segments = marker_segments(image.width, image.height, &embed)?;
+    let mut tj = compressor(image.width, image.height, quality, subsampling)?;
     let tj_image = turbojpeg::Image {
         pixels: &image.data[..],
         width: image.width,

@@ -22,6 +22,7 @@
 mod exif;
 mod icc;
 mod jpeg;
+mod jpeg_strips;
 mod png;
 mod tiff;
 
@@ -29,6 +30,7 @@ pub use icc::{
     matrix_trc_profile, rgb_to_pcs_matrix, Chromaticity, Primaries, Transfer, ADOBE_RGB_PRIMARIES,
     D50, D65, DISPLAY_P3_PRIMARIES, PROPHOTO_PRIMARIES, SAMPLED_CURVE_POINTS, SRGB_PRIMARIES,
 };
+pub use jpeg_strips::StripJpeg;
 
 use crate::error::{Error, Result};
 use crate::image::{Rgb16, Rgb8};

@@ -356,21 +356,8 @@ impl OutputTransform {
     /// Convert a working-space image to 16-bit output values.
     pub fn to_rgb16(&self, image: &RgbF32) -> Result<Rgb16> {
         let data = match &self.kind {
-            Kind::MatrixSrgbCurve(m) => transfer::to_srgb16(&matrixed(image, m)).data,
-            Kind::MatrixLut(m, lut) => {
-                let mut out = vec![0u16; image.data.len()];
-                out.par_chunks_mut(3 * 4096)
-                    .zip(image.data.par_chunks(3 * 4096))
-                    .for_each(|(o, i)| {
-                        for (o, px) in o.chunks_exact_mut(3).zip(i.chunks_exact(3)) {
-                            let rgb = mul(m, [px[0], px[1], px[2]]);
-                            for (o, v) in o.iter_mut().zip(rgb) {
-                                *o = lut_at(lut, v);
-                            }
-                        }
-                    });
-                out
-            }
+            Kind::MatrixSrgbCurve(m) => map_pixels(image, |p| mul(m, p).map(transfer::srgb16_of)),
+            Kind::MatrixLut(m, lut) => map_pixels(image, |p| mul(m, p).map(|v| lut_at(lut, v))),
             Kind::Lcms { intent } => self.lcms16(image, *intent)?,
         };
         Ok(Rgb16 {
@@ -383,13 +370,10 @@ impl OutputTransform {
     /// Convert a working-space image to 8-bit output values.
     pub fn to_rgb8(&self, image: &RgbF32) -> Result<Rgb8> {
         let data = match &self.kind {
-            Kind::MatrixSrgbCurve(m) => transfer::to_srgb8(&matrixed(image, m)).data,
-            Kind::MatrixLut(..) => self
-                .to_rgb16(image)?
-                .data
-                .iter()
-                .map(|v| ((u32::from(*v) * 255 + 32767) / 65535) as u8)
-                .collect(),
+            Kind::MatrixSrgbCurve(m) => map_pixels(image, |p| mul(m, p).map(transfer::srgb8_of)),
+            Kind::MatrixLut(m, lut) => map_pixels(image, |p| {
+                mul(m, p).map(|v| ((u32::from(lut_at(lut, v)) * 255 + 32767) / 65535) as u8)
+            }),
             Kind::Lcms { intent } => self.lcms8(image, *intent)?,
         };
         Ok(Rgb8 {
@@ -473,10 +457,20 @@ fn lut_at(lut: &[u16], v: f32) -> u16 {
     lut.get(i.min(LUT_STEPS - 1)).copied().unwrap_or(0)
 }
 
-/// `image` with every pixel multiplied by `m`.
-fn matrixed(image: &RgbF32, m: &Matrix3) -> RgbF32 {
-    let mut out = image.clone();
-    super::color::apply_matrix(&mut out, m);
+/// `f` of every pixel of `image`, in parallel chunks, without an
+/// intermediate image.
+fn map_pixels<T: Copy + Default + Send>(
+    image: &RgbF32,
+    f: impl Fn([f32; 3]) -> [T; 3] + Sync,
+) -> Vec<T> {
+    let mut out = vec![T::default(); image.data.len()];
+    out.par_chunks_mut(3 * 4096)
+        .zip(image.data.par_chunks(3 * 4096))
+        .for_each(|(o, i)| {
+            for (o, px) in o.chunks_exact_mut(3).zip(i.chunks_exact(3)) {
+                o.copy_from_slice(&f([px[0], px[1], px[2]]));
+            }
+        });
     out
 }
 

@@ -21,22 +21,35 @@ pub fn apply_orientation<T: Copy + Default + Send + Sync>(
     // For each output pixel (x, y), find the source pixel.
     for y in 0..oh {
         for x in 0..ow {
-            let (sx, sy) = match orientation {
-                Orientation::Normal => (x, y),
-                Orientation::FlipHorizontal => (w - 1 - x, y),
-                Orientation::Rotate180 => (w - 1 - x, h - 1 - y),
-                Orientation::FlipVertical => (x, h - 1 - y),
-                Orientation::Transpose => (y, x),
-                Orientation::Rotate90 => (y, h - 1 - x),
-                Orientation::Transverse => (w - 1 - y, h - 1 - x),
-                Orientation::Rotate270 => (w - 1 - y, x),
-            };
+            let (sx, sy) = source_of(orientation, w, h, x, y);
             let s = (sy * w + sx) * 3;
             let d = (y * ow + x) * 3;
             out.data[d..d + 3].copy_from_slice(&image.data[s..s + 3]);
         }
     }
     out
+}
+
+/// The stored pixel (x, y) shown at upright position (`x`, `y`) of an image
+/// stored `w` × `h` with `orientation`.
+#[inline]
+pub fn source_of(
+    orientation: Orientation,
+    w: usize,
+    h: usize,
+    x: usize,
+    y: usize,
+) -> (usize, usize) {
+    match orientation {
+        Orientation::Normal => (x, y),
+        Orientation::FlipHorizontal => (w - 1 - x, y),
+        Orientation::Rotate180 => (w - 1 - x, h - 1 - y),
+        Orientation::FlipVertical => (x, h - 1 - y),
+        Orientation::Transpose => (y, x),
+        Orientation::Rotate90 => (y, h - 1 - x),
+        Orientation::Transverse => (w - 1 - y, h - 1 - x),
+        Orientation::Rotate270 => (w - 1 - y, x),
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,12 @@ pub fn fitted_size(width: usize, height: usize, long_edge: u32) -> (usize, usize
 /// already that small or smaller is returned as it is.
 pub fn fit_long_edge(image: &RgbF32, long_edge: u32) -> Result<Cow<'_, RgbF32>> {
     let (w, h) = fitted_size(image.width, image.height, long_edge);
+    resize_to(image, w, h)
+}
+
+/// Scale `image` to exactly `w` × `h` pixels (returned as it is when it
+/// already has that size).
+pub fn resize_to(image: &RgbF32, w: usize, h: usize) -> Result<Cow<'_, RgbF32>> {
     if (w, h) == (image.width, image.height) {
         return Ok(Cow::Borrowed(image));
     }
@@ -43,21 +49,65 @@ pub fn fit_long_edge(image: &RgbF32, long_edge: u32) -> Result<Cow<'_, RgbF32>> 
         PixelType::F32x3,
     )
     .map_err(|e| err(&e))?;
-    let mut dst = Image::new(w as u32, h as u32, PixelType::F32x3);
+    let mut out = RgbF32::new(w, h);
+    let mut dst = Image::from_slice_u8(
+        w as u32,
+        h as u32,
+        as_bytes_mut(&mut out.data),
+        PixelType::F32x3,
+    )
+    .map_err(|e| err(&e))?;
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
     Resizer::new()
         .resize(&src, &mut dst, &options)
         .map_err(|e| err(&e))?;
-    let data = dst
-        .buffer()
-        .chunks_exact(4)
-        .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]]).clamp(0.0, 1.0))
-        .collect();
-    Ok(Cow::Owned(RgbF32 {
-        width: w,
-        height: h,
-        data,
-    }))
+    for v in &mut out.data {
+        *v = v.clamp(0.0, 1.0);
+    }
+    Ok(Cow::Owned(out))
+}
+
+/// Resize `image` horizontally to `width` (Lanczos3, no vertical pass, no
+/// clipping) into `out` (`width * image.height * 3` values): the first pass of
+/// [`resize_to`], for images produced a strip at a time.
+pub fn resize_rows_into(image: &RgbF32, width: usize, out: &mut [f32]) -> Result<()> {
+    let err = |e: &dyn std::fmt::Display| Error::InvalidParameter(format!("resize failed: {e}"));
+    if out.len() != width * image.height * 3 {
+        return Err(Error::InvalidParameter(format!(
+            "resize of {} rows to width {width} into {} values",
+            image.height,
+            out.len()
+        )));
+    }
+    let src = ImageRef::new(
+        image.width as u32,
+        image.height as u32,
+        as_bytes(&image.data),
+        PixelType::F32x3,
+    )
+    .map_err(|e| err(&e))?;
+    let mut dst = Image::from_slice_u8(
+        width as u32,
+        image.height as u32,
+        as_bytes_mut(out),
+        PixelType::F32x3,
+    )
+    .map_err(|e| err(&e))?;
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    Resizer::new()
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| err(&e))
+}
+
+fn as_bytes_mut(values: &mut [f32]) -> &mut [u8] {
+    // SAFETY: as in `as_bytes`; every bit pattern written through the byte
+    // view is also a valid f32, and the borrow is exclusive.
+    unsafe {
+        std::slice::from_raw_parts_mut(
+            values.as_mut_ptr().cast::<u8>(),
+            std::mem::size_of_val(values),
+        )
+    }
 }
 
 fn as_bytes(values: &[f32]) -> &[u8] {

@@ -55,6 +55,18 @@ fn index(v: f32) -> usize {
     (v.clamp(0.0, 1.0) * (LUT_STEPS - 1) as f32 + 0.5) as usize
 }
 
+/// One linear value → 8-bit sRGB (the lookup of [`to_srgb8`]).
+#[inline]
+pub(crate) fn srgb8_of(v: f32) -> u8 {
+    lut8()[index(v).min(LUT_STEPS - 1)]
+}
+
+/// One linear value → 16-bit sRGB (the lookup of [`to_srgb16`]).
+#[inline]
+pub(crate) fn srgb16_of(v: f32) -> u16 {
+    lut16()[index(v).min(LUT_STEPS - 1)]
+}
+
 /// Linear RGB → 8-bit sRGB.
 pub fn to_srgb8(image: &RgbF32) -> Rgb8 {
     let lut = lut8();

@@ -1,0 +1,352 @@
+//! Developing a recipe in strips, without the whole image in memory.
+//!
+//! The upright output is cut into strips of [`STRIP_ROWS`] rows. Each strip,
+//! on its own rayon task, is demosaiced from the raw area (the source
+//! rectangle that orientation and crop map it to, read with its real
+//! neighbours), converted to the working space with exposure and tone,
+//! turned upright, and then
+//! - compressed as one strip of every full-size JPEG rendition (joined with
+//!   restart markers at the end, see [`StripJpeg`]), and
+//! - resized horizontally (Lanczos3) to the width of every smaller rendition;
+//!   their vertical pass runs once all strips are done.
+//!
+//! So the largest buffers are the raw data, the horizontally resized images
+//! (a third of the full image's size for a 2048-pixel rendition of a 24 MP
+//! one) and the compressed outputs, and the stages run while a strip is still
+//! in cache. The result is the whole-image path's
+//! ([`crate::pipeline::develop_working`] then [`crate::recipe::render`]): the
+//! same pixels for a full-size JPEG, and the same separable resize (horizontal
+//! pass, then vertical) for the others.
+//!
+//! Recipes this cannot serve (highlight modes other than clip, auto white
+//! balance, RGB data, full-size renditions that are not plain JPEG) take the
+//! whole-image path instead.
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::demosaic::{AreaDemosaic, RectBuffers};
+use crate::encode::{Embed, StripJpeg, Subsampling};
+use crate::error::{Error, Result};
+use crate::image::RgbF32;
+use crate::pipeline::{count_development, Timings, WhiteBalance};
+use crate::raw::RawImage;
+use crate::recipe::{render_at, target_size, OutputFormat, Recipe, Rendered, Rendition};
+use crate::stages::colorspace::{self, OutputTransform};
+use crate::stages::highlights::HighlightMode;
+use crate::stages::tone::apply_tone;
+use crate::stages::{color, crop, exposure, orient, resize, user_crop, white_balance};
+
+/// Output rows per strip: a multiple of every JPEG MCU height and of 2.
+pub const STRIP_ROWS: usize = 64;
+
+/// How one rendition is made.
+enum Plan {
+    /// Full size, JPEG, straight from the strips.
+    Direct(StripJpeg, OutputTransform),
+    /// Smaller: resized to this size, horizontally strip by strip.
+    Resized((usize, usize)),
+}
+
+/// Develop every rendition of `recipe` in strips; `Ok(None)` when the recipe
+/// or the file needs the whole-image path.
+pub(crate) fn develop_recipe(
+    raw: &RawImage,
+    recipe: &Recipe,
+    timings: &mut Timings,
+) -> Result<Option<Vec<Rendered>>> {
+    let opts = &recipe.develop;
+    if opts.highlights != HighlightMode::Clip
+        || matches!(opts.white_balance, WhiteBalance::Auto)
+        || opts.target_long_edge.is_some()
+    {
+        return Ok(None);
+    }
+    let mut clock = Instant::now();
+    let area = crop::crop_to_active_area(raw)?;
+    if area.samples_per_pixel() != 1 {
+        return Ok(None);
+    }
+    let (cx, cy, cw, ch) = match opts.crop {
+        Some(c) => user_crop::crop_pixels(area.width(), area.height(), c)?,
+        None => (0, 0, area.width(), area.height()),
+    };
+    let orientation = opts.orientation.unwrap_or(raw.orientation);
+    let (ow, oh) = if orientation.swaps_axes() {
+        (ch, cw)
+    } else {
+        (cw, ch)
+    };
+    let Some(plans) = plan(&recipe.renditions, (ow, oh)) else {
+        return Ok(None);
+    };
+    let mult = white_balance::multipliers(raw, opts.white_balance)?;
+    let Some(dem) = AreaDemosaic::new(&area, raw.white, mult, opts.demosaic) else {
+        return Ok(None);
+    };
+    count_development();
+
+    let to_working = color::multiply(
+        &colorspace::srgb_to_working(),
+        &color::camera_to_srgb(raw.xyz_to_cam.as_ref()),
+    );
+    // One horizontally resized image per distinct rendition width.
+    let mut widths: Vec<usize> = Vec::new();
+    for p in &plans {
+        if let Plan::Resized((w, _)) = p {
+            if !widths.contains(w) {
+                widths.push(*w);
+            }
+        }
+    }
+    let mut narrow: Vec<RgbF32> = widths.iter().map(|&w| RgbF32::new(w, oh)).collect();
+    let strips = oh.div_ceil(STRIP_ROWS);
+    // parts[strip][width index]: the rows of each narrow image a strip fills.
+    let mut parts: Vec<Vec<&mut [f32]>> = (0..strips).map(|_| Vec::new()).collect();
+    for img in &mut narrow {
+        let chunk = STRIP_ROWS * img.width * 3;
+        for (part, rows) in parts.iter_mut().zip(img.data.chunks_mut(chunk)) {
+            part.push(rows);
+        }
+    }
+
+    let encoded: Vec<Vec<Vec<u8>>> = parts
+        .into_par_iter()
+        .enumerate()
+        .map_init(RectBuffers::default, |bufs, (i, narrow_parts)| {
+            let r0 = i * STRIP_ROWS;
+            let rows = STRIP_ROWS.min(oh - r0);
+            // The stored rectangle that turns into output rows r0..r0 + rows.
+            let (ax, ay) = orient::source_of(orientation, cw, ch, 0, r0);
+            let (bx, by) = orient::source_of(orientation, cw, ch, ow - 1, r0 + rows - 1);
+            let (x0, y0) = (ax.min(bx), ay.min(by));
+            let (sw, sh) = (ax.abs_diff(bx) + 1, ay.abs_diff(by) + 1);
+            let mut img = dem.rect((cy + y0, sh), (cx + x0, sw), bufs)?;
+            color::apply_matrix(&mut img, &to_working);
+            exposure::apply_gain(&mut img, opts.exposure_ev);
+            apply_tone(&mut img, &opts.tone);
+            let img = orient::apply_orientation(img, orientation);
+            for (dst, &w) in narrow_parts.into_iter().zip(&widths) {
+                resize::resize_rows_into(&img, w, dst)?;
+            }
+            plans
+                .iter()
+                .filter_map(|p| match p {
+                    Plan::Direct(jpeg, out) => Some((jpeg, out)),
+                    Plan::Resized(_) => None,
+                })
+                .map(|(jpeg, out)| jpeg.encode_strip(i, &out.to_rgb8(&img)?))
+                .collect::<Result<Vec<_>>>()
+        })
+        .collect::<Result<_>>()?;
+    timings.lap("develop strips", &mut clock);
+
+    // per_rendition[k][strip]: the strips of the k-th full-size JPEG.
+    let mut per_rendition: Vec<Vec<Vec<u8>>> = Vec::new();
+    for strip in encoded {
+        per_rendition.resize_with(strip.len(), Vec::new);
+        for (list, bytes) in per_rendition.iter_mut().zip(strip) {
+            list.push(bytes);
+        }
+    }
+    let mut per_rendition = per_rendition.into_iter();
+    let mut narrow: Vec<Option<RgbF32>> = narrow.into_iter().map(Some).collect();
+    let mut rendered = Vec::with_capacity(plans.len());
+    for (i, (rendition, p)) in recipe.renditions.iter().zip(&plans).enumerate() {
+        match p {
+            Plan::Direct(jpeg, out) => {
+                let strips = per_rendition
+                    .next()
+                    .ok_or_else(|| Error::InvalidParameter("missing JPEG strips".into()))?;
+                let meta = rendition.metadata_for(&raw.metadata);
+                let bytes = jpeg.finish(
+                    &strips,
+                    Embed {
+                        icc_profile: Some(out.profile()),
+                        metadata: meta.as_ref(),
+                    },
+                )?;
+                timings.lap("encode", &mut clock);
+                rendered.push(Rendered {
+                    name: rendition.name.clone(),
+                    format: rendition.format,
+                    width: ow,
+                    height: oh,
+                    bytes,
+                    file_template: rendition.file_name.clone(),
+                });
+            }
+            Plan::Resized(size) => {
+                let k = widths.iter().position(|w| *w == size.0);
+                let img = k
+                    .and_then(|k| narrow.get(k)?.as_ref())
+                    .ok_or_else(|| Error::InvalidParameter("missing resized image".into()))?;
+                // The vertical pass; the horizontal one ran on the strips.
+                let img = resize::resize_to(img, size.0, size.1)?.into_owned();
+                timings.lap("resize", &mut clock);
+                // Free the narrow image once no later rendition needs it.
+                let later = plans[i + 1..]
+                    .iter()
+                    .any(|q| matches!(q, Plan::Resized((w, _)) if *w == size.0));
+                if let (false, Some(k)) = (later, k) {
+                    narrow[k] = None;
+                }
+                rendered.push(render_at(&img, rendition, &raw.metadata, *size, timings)?);
+                clock = Instant::now();
+            }
+        }
+    }
+    Ok(Some(rendered))
+}
+
+/// How each rendition is made, or `None` when one of them needs the whole image.
+fn plan(renditions: &[Rendition], (ow, oh): (usize, usize)) -> Option<Vec<Plan>> {
+    renditions
+        .iter()
+        .map(|r| {
+            let size = target_size(r, ow, oh);
+            if size != (ow, oh) {
+                return Some(Plan::Resized(size));
+            }
+            let plain =
+                r.format == OutputFormat::Jpeg && r.sharpen.is_none() && r.watermark.is_none();
+            if !plain {
+                return None;
+            }
+            let jpeg = StripJpeg::new(ow, oh, STRIP_ROWS, r.quality, Subsampling::S420).ok()?;
+            let out = OutputTransform::new(&r.color_space, r.intent).ok()?;
+            Some(Plan::Direct(jpeg, out))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod equivalence {
+    use super::*;
+    use crate::demosaic::DemosaicMethod;
+    use crate::pipeline::{developments_on_this_thread, CropRect};
+    use crate::raw::Orientation;
+    use crate::recipe::develop_recipe_whole;
+    use rawflow_corpus::{scenes, write_dng, CfaLayout, SynthParams};
+
+    fn decode_jpeg(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
+        let mut d = zune_jpeg::JpegDecoder::new(zune_core::bytestream::ZCursor::new(bytes));
+        let pixels = d.decode().expect("zune-jpeg decodes the JPEG");
+        let info = d.info().expect("info");
+        (usize::from(info.width), usize::from(info.height), pixels)
+    }
+
+    fn raw(cfa: CfaLayout, w: usize, h: usize) -> RawImage {
+        let truth = scenes::color_chart(w, h);
+        let dng = write_dng(
+            &truth,
+            &SynthParams {
+                cfa,
+                ..SynthParams::default()
+            },
+        )
+        .expect("synthetic DNG");
+        crate::decode::decode_bytes(&dng).expect("decodes")
+    }
+
+    fn recipe(orientation: Orientation, crop: Option<CropRect>, method: DemosaicMethod) -> Recipe {
+        let mut r = Recipe::single("full", None, OutputFormat::Jpeg, 90);
+        r.develop.orientation = Some(orientation);
+        r.develop.crop = crop;
+        r.develop.demosaic = method;
+        r.develop.exposure_ev = 0.3;
+        r.develop.tone = crate::stages::tone::Tone::BASE_LOOK;
+        r.renditions
+            .push(Rendition::new("small", Some(90), OutputFormat::Jpeg, 90));
+        r
+    }
+
+    /// Every orientation, with and without a crop, Bayer and X-Trans, odd
+    /// sizes: the full-size JPEG has exactly the whole-image path's pixels and
+    /// the small one its size and (nearly) its pixels.
+    #[test]
+    fn strips_match_the_whole_image_path() {
+        let crop = CropRect {
+            top: 0.1,
+            left: 0.05,
+            bottom: 0.93,
+            right: 0.8,
+        };
+        let cases = [
+            (
+                CfaLayout::Bayer(rawflow_corpus::BayerPhase::Gbrg),
+                DemosaicMethod::Fast,
+            ),
+            (
+                CfaLayout::Bayer(rawflow_corpus::BayerPhase::Rggb),
+                DemosaicMethod::Best,
+            ),
+            (CfaLayout::XTrans, DemosaicMethod::Fast),
+        ];
+        for (cfa, method) in cases {
+            let raw = raw(cfa, 203, 157);
+            for orientation in [
+                Orientation::Normal,
+                Orientation::Rotate90,
+                Orientation::Rotate180,
+                Orientation::Rotate270,
+                Orientation::Transpose,
+                Orientation::Transverse,
+                Orientation::FlipHorizontal,
+                Orientation::FlipVertical,
+            ] {
+                for crop in [None, Some(crop)] {
+                    let what = format!("{cfa:?} {method:?} {orientation:?} crop {crop:?}");
+                    let recipe = recipe(orientation, crop, method);
+                    let before = developments_on_this_thread();
+                    let streamed = develop_recipe(&raw, &recipe, &mut Timings::default())
+                        .expect("streams")
+                        .expect("takes the strip path");
+                    assert_eq!(developments_on_this_thread(), before + 1, "{what}");
+                    let whole = develop_recipe_whole(&raw, &recipe, &mut Timings::default())
+                        .expect("develops");
+                    let (a, b) = (
+                        decode_jpeg(&streamed[0].bytes),
+                        decode_jpeg(&whole[0].bytes),
+                    );
+                    assert_eq!((a.0, a.1), (b.0, b.1), "{what}");
+                    assert!(a.2 == b.2, "{what}: full-size pixels differ");
+                    let (a, b) = (
+                        decode_jpeg(&streamed[1].bytes),
+                        decode_jpeg(&whole[1].bytes),
+                    );
+                    assert_eq!((a.0, a.1), (b.0, b.1), "{what}");
+                    let mad =
+                        a.2.iter()
+                            .zip(&b.2)
+                            .map(|(x, y)| f64::from(x.abs_diff(*y)))
+                            .sum::<f64>()
+                            / a.2.len() as f64;
+                    assert!(
+                        mad < 0.01,
+                        "{what}: small rendition differs by {mad:.3} on average"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn recipes_needing_the_whole_image_are_declined() {
+        let raw = raw(CfaLayout::Bayer(rawflow_corpus::BayerPhase::Rggb), 120, 80);
+        let mut r = Recipe::single("tiff", None, OutputFormat::Tiff, 90);
+        assert!(develop_recipe(&raw, &r, &mut Timings::default())
+            .unwrap()
+            .is_none());
+        r = Recipe::single("hl", None, OutputFormat::Jpeg, 90);
+        r.develop.highlights = HighlightMode::Reconstruct;
+        assert!(develop_recipe(&raw, &r, &mut Timings::default())
+            .unwrap()
+            .is_none());
+        r = Recipe::single("ok", Some(60), OutputFormat::Png, 90);
+        assert!(develop_recipe(&raw, &r, &mut Timings::default())
+            .unwrap()
+            .is_some());
+    }
+}
