@@ -50,10 +50,13 @@ if command -v dcraw >/dev/null; then
   fi
 fi
 if command -v rawtherapee-cli >/dev/null; then
-  run "RawTherapee" "full JPEG q90" "rawtherapee-cli -Y -j90 -o '$WORK/rt.jpg' -c '$IN'"
+  printf '[RAW Bayer]\nMethod=rcd\n' > "$WORK/rt-rcd.pp3"
+  run "RawTherapee RCD" "full JPEG q90" "rawtherapee-cli -q -Y -j90 -o '$WORK/rt.jpg' -p '$ROOT/benches/peers/rt-neutral.pp3' -p '$WORK/rt-rcd.pp3' -c '$IN'"
 fi
 if command -v darktable-cli >/dev/null; then
-  run "darktable" "full JPEG q90" "darktable-cli '$IN' '$WORK/dt.jpg' --core --conf plugins/imageio/format/jpeg/quality=90"
+  # darktable refuses to overwrite, and keeps state in its config folder.
+  DT="--core --configdir '$WORK/dtconf' --library :memory: --disable-opencl --conf plugins/darkroom/workflow=none --conf plugins/imageio/format/jpeg/quality=90"
+  run "darktable (workflow none)" "full JPEG q90" "rm -f '$WORK/dt.jpg'; darktable-cli '$IN' '$WORK/dt.jpg' --apply-custom-presets false $DT"
 fi
 
 BASE=${SECS[0]}

@@ -87,6 +87,22 @@ fn run(args: &[String]) -> AnyResult<()> {
         Developed::Eight(d) => (d.width, d.height),
         Developed::Sixteen(d) => (d.width, d.height),
     };
+    // An output with a border trimmed off (RawTherapee leaves out 4 pixels on
+    // every side) is scored against the same centre of the truth.
+    let margin = truth.width.saturating_sub(dw) / 2;
+    let (truth, border) = if dw > 0
+        && margin > 0
+        && margin <= 16
+        && truth.width == dw + 2 * margin
+        && truth.height == dh + 2 * margin
+    {
+        (
+            centre(&truth, margin, dw, dh)?,
+            border.saturating_sub(margin),
+        )
+    } else {
+        (truth, border)
+    };
     // A reduced-resolution output is scored against the truth downscaled to it.
     let truth = if dw > 0 && (dw, dh) != (truth.width, truth.height) && truth.width / dw >= 2 {
         downscale(&truth, truth.width / dw, dw, dh)?
@@ -99,6 +115,16 @@ fn run(args: &[String]) -> AnyResult<()> {
     };
     println!("{:.2} {:.3}", s.cpsnr_db, s.delta_e2000_mean);
     Ok(())
+}
+
+/// The `w` × `h` pixels of `t` that start `m` pixels in from its top-left.
+fn centre(t: &SrgbImage, m: usize, w: usize, h: usize) -> AnyResult<SrgbImage> {
+    let mut data = Vec::with_capacity(w * h * 3);
+    for y in m..m + h {
+        let start = (y * t.width + m) * 3;
+        data.extend_from_slice(t.data.get(start..start + w * 3).ok_or("truth too small")?);
+    }
+    Ok(SrgbImage::new(w, h, data)?)
 }
 
 fn main() -> ExitCode {
