@@ -2,7 +2,9 @@
 
 use std::sync::OnceLock;
 
-const LUT_SIZE: usize = 65536;
+/// Table entries: small enough to stay in the L1 cache; with linear
+/// interpolation the error stays below 2e-5 (decode: below 1e-7).
+const LUT_SIZE: usize = 4096;
 
 /// Lookup tables for the sRGB curve and its inverse on 0..=1.
 pub(crate) struct Curves {

@@ -356,8 +356,17 @@ impl OutputTransform {
     /// Convert a working-space image to 16-bit output values.
     pub fn to_rgb16(&self, image: &RgbF32) -> Result<Rgb16> {
         let data = match &self.kind {
-            Kind::MatrixSrgbCurve(m) => map_pixels(image, |p| mul(m, p).map(transfer::srgb16_of)),
-            Kind::MatrixLut(m, lut) => map_pixels(image, |p| mul(m, p).map(|v| lut_at(lut, v))),
+            Kind::MatrixSrgbCurve(m) => {
+                let lut = transfer::Srgb16Lut::get();
+                map_pixels(image, |p| {
+                    let [r, g, b] = mul(m, p);
+                    [lut.of(r), lut.of(g), lut.of(b)]
+                })
+            }
+            Kind::MatrixLut(m, lut) => map_pixels(image, |p| {
+                let [r, g, b] = mul(m, p);
+                [lut_at(lut, r), lut_at(lut, g), lut_at(lut, b)]
+            }),
             Kind::Lcms { intent } => self.lcms16(image, *intent)?,
         };
         Ok(Rgb16 {
@@ -370,9 +379,17 @@ impl OutputTransform {
     /// Convert a working-space image to 8-bit output values.
     pub fn to_rgb8(&self, image: &RgbF32) -> Result<Rgb8> {
         let data = match &self.kind {
-            Kind::MatrixSrgbCurve(m) => map_pixels(image, |p| mul(m, p).map(transfer::srgb8_of)),
+            Kind::MatrixSrgbCurve(m) => {
+                let lut = transfer::Srgb8Lut::get();
+                map_pixels(image, |p| {
+                    let [r, g, b] = mul(m, p);
+                    [lut.of(r), lut.of(g), lut.of(b)]
+                })
+            }
             Kind::MatrixLut(m, lut) => map_pixels(image, |p| {
-                mul(m, p).map(|v| ((u32::from(lut_at(lut, v)) * 255 + 32767) / 65535) as u8)
+                let to8 = |v| ((u32::from(lut_at(lut, v)) * 255 + 32767) / 65535) as u8;
+                let [r, g, b] = mul(m, p);
+                [to8(r), to8(g), to8(b)]
             }),
             Kind::Lcms { intent } => self.lcms8(image, *intent)?,
         };
@@ -459,6 +476,7 @@ fn lut_at(lut: &[u16], v: f32) -> u16 {
 
 /// `f` of every pixel of `image`, in parallel chunks, without an
 /// intermediate image.
+#[inline(always)]
 fn map_pixels<T: Copy + Default + Send>(
     image: &RgbF32,
     f: impl Fn([f32; 3]) -> [T; 3] + Sync,
@@ -468,7 +486,10 @@ fn map_pixels<T: Copy + Default + Send>(
         .zip(image.data.par_chunks(3 * 4096))
         .for_each(|(o, i)| {
             for (o, px) in o.chunks_exact_mut(3).zip(i.chunks_exact(3)) {
-                o.copy_from_slice(&f([px[0], px[1], px[2]]));
+                let [a, b, c] = f([px[0], px[1], px[2]]);
+                o[0] = a;
+                o[1] = b;
+                o[2] = c;
             }
         });
     out

@@ -40,13 +40,24 @@ fn lut16() -> &'static [u16] {
     })
 }
 
+/// Steps of the 8-bit table: 16 KiB, so lookups stay in the L1 cache; a
+/// step moves the output by at most 0.2 of a level (at black, where the
+/// curve is steepest).
+const LUT8_STEPS: usize = 16384;
+
 fn lut8() -> &'static [u8] {
     static LUT: OnceLock<Vec<u8>> = OnceLock::new();
     LUT.get_or_init(|| {
-        (0..LUT_STEPS)
-            .map(|i| (srgb_encode(i as f32 / (LUT_STEPS - 1) as f32) * 255.0).round() as u8)
+        (0..LUT8_STEPS)
+            .map(|i| (srgb_encode(i as f32 / (LUT8_STEPS - 1) as f32) * 255.0).round() as u8)
             .collect()
     })
+}
+
+#[inline]
+fn index8(v: f32) -> usize {
+    // NaN clamps to 0 through the `as` conversion.
+    ((v.clamp(0.0, 1.0) * (LUT8_STEPS - 1) as f32 + 0.5) as usize).min(LUT8_STEPS - 1)
 }
 
 #[inline]
@@ -55,27 +66,48 @@ fn index(v: f32) -> usize {
     (v.clamp(0.0, 1.0) * (LUT_STEPS - 1) as f32 + 0.5) as usize
 }
 
-/// One linear value → 8-bit sRGB (the lookup of [`to_srgb8`]).
-#[inline]
-pub(crate) fn srgb8_of(v: f32) -> u8 {
-    lut8()[index(v).min(LUT_STEPS - 1)]
+/// The linear → 8-bit sRGB lookup of [`to_srgb8`], for callers that
+/// convert pixel by pixel.
+#[derive(Clone, Copy)]
+pub(crate) struct Srgb8Lut(&'static [u8]);
+
+impl Srgb8Lut {
+    pub(crate) fn get() -> Self {
+        Self(lut8())
+    }
+
+    /// One linear value → 8-bit sRGB.
+    #[inline(always)]
+    pub(crate) fn of(self, v: f32) -> u8 {
+        self.0.get(index8(v)).copied().unwrap_or(0)
+    }
 }
 
-/// One linear value → 16-bit sRGB (the lookup of [`to_srgb16`]).
-#[inline]
-pub(crate) fn srgb16_of(v: f32) -> u16 {
-    lut16()[index(v).min(LUT_STEPS - 1)]
+/// The linear → 16-bit sRGB lookup of [`to_srgb16`].
+#[derive(Clone, Copy)]
+pub(crate) struct Srgb16Lut(&'static [u16]);
+
+impl Srgb16Lut {
+    pub(crate) fn get() -> Self {
+        Self(lut16())
+    }
+
+    /// One linear value → 16-bit sRGB.
+    #[inline(always)]
+    pub(crate) fn of(self, v: f32) -> u16 {
+        self.0.get(index(v)).copied().unwrap_or(0)
+    }
 }
 
 /// Linear RGB → 8-bit sRGB.
 pub fn to_srgb8(image: &RgbF32) -> Rgb8 {
-    let lut = lut8();
+    let lut = Srgb8Lut::get();
     let mut data = vec![0u8; image.data.len()];
     data.par_chunks_mut(3 * 4096)
         .zip(image.data.par_chunks(3 * 4096))
         .for_each(|(o, i)| {
             for (o, v) in o.iter_mut().zip(i) {
-                *o = lut[index(*v).min(LUT_STEPS - 1)];
+                *o = lut.of(*v);
             }
         });
     Rgb8 {
