@@ -34,7 +34,7 @@ run() {
 O=$WORK/out
 run "rawflow (fast)" "studio: full JPEG q90 + 2048 JPEG q90" "'$BIN/studio' '$IN' '$O' fast both"
 run "rawflow (fast)" "full JPEG q90" "'$BIN/studio' '$IN' '$O' fast full"
-run "rawflow (fast)" "2048 JPEG q90 (reduced demosaic)" "'$BIN/studio' '$IN' '$O' fast web"
+run "rawflow (fast)" "2048 JPEG q90" "'$BIN/studio' '$IN' '$O' fast web"
 run "rawflow (best)" "studio: full JPEG q90 + 2048 JPEG q90" "'$BIN/studio' '$IN' '$O' best both"
 DC="-w -W -H 0 -o 1 -g 2.4 12.92"
 if command -v dcraw_emu >/dev/null; then

@@ -16,4 +16,12 @@ DIR=$(cd "$(dirname "$0")" && pwd)
   "$DIR/quality.sh"
 } > "$DIR/RESULTS.md.tmp"
 mv "$DIR/RESULTS.md.tmp" "$DIR/RESULTS.md"
+# Paste the tables into the README between its markers (never typed by hand).
+README=$DIR/../README.md
+if grep -q '<!-- results:begin -->' "$README"; then
+  awk -v results="$DIR/RESULTS.md" '
+    /<!-- results:begin -->/ { print; while ((getline line < results) > 0) if (line !~ /^# /) print line; skip=1; next }
+    /<!-- results:end -->/ { skip=0 }
+    !skip { print }' "$README" > "$README.tmp" && mv "$README.tmp" "$README"
+fi
 cat "$DIR/RESULTS.md"
