@@ -20,7 +20,7 @@ mv "$DIR/RESULTS.md.tmp" "$DIR/RESULTS.md"
 README=$DIR/../README.md
 if grep -q '<!-- results:begin -->' "$README"; then
   awk -v results="$DIR/RESULTS.md" '
-    /<!-- results:begin -->/ { print; while ((getline line < results) > 0) if (line !~ /^# /) print line; skip=1; next }
+    /<!-- results:begin -->/ { print; while ((getline line < results) > 0) { if (line ~ /^# /) continue; if (line ~ /^## /) line = "#" line; print line }; skip=1; next }
     /<!-- results:end -->/ { skip=0 }
     !skip { print }' "$README" > "$README.tmp" && mv "$README.tmp" "$README"
 fi
