@@ -84,6 +84,8 @@ pub struct DevelopOptions {
     /// most half the sensor's long edge (a third for X-Trans) and the method is
     /// not [`DemosaicMethod::Best`] (full quality), development runs from a
     /// reduced-resolution demosaic ([`crate::demosaic::demosaic_half`]).
+    /// [`crate::recipe::develop_recipe`] sets it when every rendition is that
+    /// small.
     pub target_long_edge: Option<u32>,
 }
 

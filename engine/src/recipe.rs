@@ -505,10 +505,47 @@ pub fn develop_recipe(
     timings: &mut Timings,
 ) -> Result<Vec<Rendered>> {
     recipe.validate()?;
+    if let Some(edge) = reduced_long_edge(raw, recipe)? {
+        let mut reduced = recipe.clone();
+        reduced.develop.target_long_edge = Some(edge);
+        return develop_recipe_whole(raw, &reduced, timings);
+    }
     if let Some(rendered) = crate::stream::develop_recipe(raw, recipe, timings)? {
         return Ok(rendered);
     }
     develop_recipe_whole(raw, recipe, timings)
+}
+
+/// The long edge to develop at reduced resolution for, when every rendition
+/// of `recipe` is at most half (a third for X-Trans) of the cropped image and
+/// full quality ([`crate::DemosaicMethod::Best`]) was not asked for.
+fn reduced_long_edge(raw: &RawImage, recipe: &Recipe) -> Result<Option<u32>> {
+    let opts = &recipe.develop;
+    if opts.target_long_edge.is_some() || opts.demosaic == crate::DemosaicMethod::Best {
+        return Ok(None);
+    }
+    let area = crate::stages::crop::crop_to_active_area(raw)?;
+    let Some(k) = crate::demosaic::half_block_size(&area.cfa) else {
+        return Ok(None);
+    };
+    let (mut w, mut h) = (area.width(), area.height());
+    if let Some(c) = opts.crop {
+        (_, _, w, h) = crate::stages::user_crop::crop_pixels(w, h, c)?;
+    }
+    if opts.orientation.unwrap_or(raw.orientation).swaps_axes() {
+        (w, h) = (h, w);
+    }
+    let needed = recipe
+        .renditions
+        .iter()
+        .map(|r| {
+            let (tw, th) = target_size(r, w, h);
+            tw.max(th)
+        })
+        .max()
+        .unwrap_or(0);
+    let fits = needed > 0 && needed.saturating_mul(k) <= w.max(h);
+    Ok(fits.then(|| u32::try_from(needed).ok()).flatten())
 }
 
 /// [`develop_recipe`] always through the whole working image in memory.
