@@ -47,6 +47,32 @@ pub(crate) fn half<S: Source>(src: &S) -> Option<RgbF32> {
     }
     let (ph, pw) = (cfa.height().max(1), cfa.width().max(1));
     let weights = tent(k);
+    // Blocks repeat their CFA phase every `ny` × `nx` blocks. Per phase, the
+    // window's (row, column, colour, weight) and each colour's 1 / Σweight,
+    // for blocks whose window lies inside the image.
+    let (ny, nx) = (lcm(ph, k) / k, lcm(pw, k) / k);
+    let mut layouts = Vec::with_capacity(ny * nx);
+    for by in 0..ny {
+        for bx in 0..nx {
+            let mut taps = Vec::with_capacity((k + 2) * (k + 2));
+            let mut wsum = [0.0f32; 3];
+            for (i, wy) in weights.iter().enumerate() {
+                for (j, wx) in weights.iter().enumerate() {
+                    // Window position i, j is photosite (by*k + i − 1, bx*k + j − 1)
+                    // of the pattern, taken modulo its period.
+                    let y = (by * k + i + ph - 1) % ph;
+                    let x = (bx * k + j + pw - 1) % pw;
+                    let c = cfa.color_at(y, x).index();
+                    taps.push((i, j, c, wy * wx));
+                    wsum[c] += wy * wx;
+                }
+            }
+            if wsum.contains(&0.0) {
+                return None;
+            }
+            layouts.push((taps, wsum.map(|s| 1.0 / s)));
+        }
+    }
     let mut out = RgbF32::new(ow, oh);
     out.data
         .par_chunks_mut(ow * 3)
@@ -62,27 +88,68 @@ pub(crate) fn half<S: Source>(src: &S) -> Option<RgbF32> {
                     (y, r)
                 }));
             }
+            let full: Option<Vec<&[f32]>> = rows
+                .iter()
+                .map(|r| r.as_ref().map(|(_, v)| v.as_slice()))
+                .collect();
+            let phase_row = &layouts[(oy % ny) * nx..][..nx];
             for (ox, px) in orow.chunks_exact_mut(3).enumerate() {
-                let mut sum = [0.0f32; 3];
-                let mut wsum = [0.0f32; 3];
-                for (row, wy) in rows.iter().zip(&weights) {
-                    let Some((y, r)) = row else { continue };
-                    for (i, wx) in weights.iter().enumerate() {
-                        let Some(x) = (ox * k + i).checked_sub(1).filter(|x| *x < w) else {
-                            continue;
-                        };
-                        let c = cfa.color_at(y % ph, x % pw).index();
-                        let wt = wy * wx;
-                        sum[c] += wt * r[x];
-                        wsum[c] += wt;
+                let x0 = ox * k;
+                match &full {
+                    // Inside the image: the phase's precomputed taps.
+                    Some(full) if x0 >= 1 && x0 + k < w => {
+                        let (taps, inv) = &phase_row[ox % nx];
+                        let mut sum = [0.0f32; 3];
+                        for &(i, j, c, wt) in taps {
+                            sum[c] += wt * full[i][x0 + j - 1];
+                        }
+                        for c in 0..3 {
+                            px[c] = sum[c] * inv[c];
+                        }
                     }
-                }
-                for c in 0..3 {
-                    px[c] = if wsum[c] > 0.0 { sum[c] / wsum[c] } else { 0.0 };
+                    // At the edges: the taps that exist, renormalised.
+                    _ => edge_pixel(cfa, &rows, &weights, x0, w, px),
                 }
             }
         });
     Some(out)
+}
+
+/// One output pixel of a block at the image's edge (column `x0`), from the
+/// window rows that exist.
+fn edge_pixel(
+    cfa: &crate::cfa::Cfa,
+    rows: &[Option<(usize, Vec<f32>)>],
+    weights: &[f32],
+    x0: usize,
+    w: usize,
+    px: &mut [f32],
+) {
+    let (ph, pw) = (cfa.height().max(1), cfa.width().max(1));
+    let mut sum = [0.0f32; 3];
+    let mut wsum = [0.0f32; 3];
+    for (row, wy) in rows.iter().zip(weights) {
+        let Some((y, r)) = row else { continue };
+        for (j, wx) in weights.iter().enumerate() {
+            let Some(x) = (x0 + j).checked_sub(1).filter(|x| *x < w) else {
+                continue;
+            };
+            let c = cfa.color_at(y % ph, x % pw).index();
+            sum[c] += wy * wx * r[x];
+            wsum[c] += wy * wx;
+        }
+    }
+    for (c, p) in px.iter_mut().enumerate().take(3) {
+        *p = if wsum[c] > 0.0 { sum[c] / wsum[c] } else { 0.0 };
+    }
+}
+
+fn lcm(a: usize, b: usize) -> usize {
+    let (mut x, mut y) = (a, b);
+    while y != 0 {
+        (x, y) = (y, x % y);
+    }
+    a / x * b
 }
 
 /// Demosaic `mosaic` at reduced resolution: each 2×2 block (Bayer) or 3×3
