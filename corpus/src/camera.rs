@@ -33,6 +33,15 @@ pub const CANON_EOS_5D_MARK_II: Camera = Camera {
     color_matrix_1e4: [4716, 603, -830, -7798, 15474, 2480, -1496, 1937, 6651],
 };
 
+/// The Canon EOS 5D Mark II's XYZ → camera matrix under CIE Standard light A
+/// (Adobe DNG Converter's ColorMatrix1, CalibrationIlluminant1 = 17), × 10000.
+/// Its ColorMatrix2 (D65) is [`CANON_EOS_5D_MARK_II`]'s matrix (the values
+/// dcraw and LibRaw also carry). Source of these numbers: the "A" entry of
+/// `data/cameras/canon/5dmk2.toml` in dnglab's camera database (rawler 0.8),
+/// which lists Adobe's published DNG matrices for this camera.
+pub const CANON_EOS_5D_MARK_II_STD_A_1E4: [i32; 9] =
+    [5309, -229, -336, -6241, 13265, 3337, -817, 1215, 6664];
+
 /// Nikon D700 (Bayer).
 pub const NIKON_D700: Camera = Camera {
     make: "NIKON CORPORATION",

@@ -100,6 +100,47 @@ pub fn inverse(m: &Mat3) -> Option<Mat3> {
     Some(inv)
 }
 
+/// CIE 1931 xy of the Planckian (black-body) locus at `kelvin` (1667–25000 K),
+/// from the cubic-spline fit of Kim et al. (2002).
+pub fn planckian_xy(kelvin: f64) -> (f64, f64) {
+    let t = kelvin.clamp(1667.0, 25000.0);
+    let (t2, t3) = (t * t, t * t * t);
+    let x = if t <= 4000.0 {
+        -0.266_123_9e9 / t3 - 0.234_358_9e6 / t2 + 0.877_695_6e3 / t + 0.179_910
+    } else {
+        -3.025_846_9e9 / t3 + 2.107_037_9e6 / t2 + 0.222_634_7e3 / t + 0.240_390
+    };
+    let y = if t <= 2222.0 {
+        -1.106_381_4 * x.powi(3) - 1.348_110_20 * x * x + 2.185_558_32 * x - 0.202_196_83
+    } else if t <= 4000.0 {
+        -0.954_947_6 * x.powi(3) - 1.374_185_93 * x * x + 2.091_370_15 * x - 0.167_488_67
+    } else {
+        3.081_758_0 * x.powi(3) - 5.873_386_70 * x * x + 3.751_129_97 * x - 0.370_014_83
+    };
+    (x, y)
+}
+
+/// XYZ with Y = 1 of chromaticity `(x, y)`.
+pub fn xy_to_xyz((x, y): (f64, f64)) -> [f64; 3] {
+    [x / y, 1.0, (1.0 - x - y) / y]
+}
+
+/// The linear Bradford chromatic adaptation (the one ICC and DNG use)
+/// taking XYZ white `from` to XYZ white `to`.
+pub fn bradford(from: [f64; 3], to: [f64; 3]) -> Mat3 {
+    const B: Mat3 = [
+        [0.8951, 0.2664, -0.1614],
+        [-0.7502, 1.7135, 0.0367],
+        [0.0389, -0.0685, 1.0296],
+    ];
+    let (s, d) = (mul_vec(&B, from), mul_vec(&B, to));
+    let gain = [d[0] / s[0], d[1] / s[1], d[2] / s[2]];
+    let scaled = [0, 1, 2].map(|k| B[k].map(|v| v * gain[k]));
+    // B is a fixed, well-conditioned matrix: its inverse always exists.
+    const IDENTITY: Mat3 = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+    mul(&inverse(&B).unwrap_or(IDENTITY), &scaled)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +170,34 @@ mod tests {
             }
         }
         assert!(inverse(&[[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 0.0, 1.0]]).is_none());
+    }
+
+    #[test]
+    fn planckian_locus_and_bradford() {
+        // CIE illuminant A (0.4476, 0.4074) is a black body at 2856 K with the
+        // old radiation constant (2848 K with today's): within 1e-3 here.
+        // 4000 K ≈ (0.3805, 0.3768).
+        let (x, y) = planckian_xy(2856.0);
+        assert!(
+            (x - 0.4476).abs() < 1e-3 && (y - 0.4074).abs() < 1e-3,
+            "{x} {y}"
+        );
+        let (x, y) = planckian_xy(4000.0);
+        assert!(
+            (x - 0.3805).abs() < 5e-4 && (y - 0.3768).abs() < 5e-4,
+            "{x} {y}"
+        );
+        let w = xy_to_xyz(planckian_xy(4000.0));
+        let b = bradford(D65_WHITE_XYZ, w);
+        let out = mul_vec(&b, D65_WHITE_XYZ);
+        for k in 0..3 {
+            assert!((out[k] - w[k]).abs() < 1e-12);
+        }
+        let id = bradford(w, w);
+        for (i, row) in id.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                assert!((v - if i == j { 1.0 } else { 0.0 }).abs() < 1e-12);
+            }
+        }
     }
 }

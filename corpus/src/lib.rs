@@ -42,7 +42,10 @@ pub mod score;
 pub mod synth;
 pub mod tiff;
 
-pub use camera::{Camera, CANON_EOS_5D_MARK_II, FUJIFILM_X_T2, NIKON_D700, SONY_ILCE_7M3};
+pub use camera::{
+    Camera, CANON_EOS_5D_MARK_II, CANON_EOS_5D_MARK_II_STD_A_1E4, FUJIFILM_X_T2, NIKON_D700,
+    SONY_ILCE_7M3,
+};
 pub use ciede2000::{ciede2000, Lab};
 pub use error::{Error, Result};
 pub use image::{load_png, load_png16, png_to_srgb16, png_to_srgb8, SrgbImage, SrgbImage16};
@@ -50,7 +53,7 @@ pub use orientation::Orientation;
 pub use score::{score, score16, score_any, Score};
 pub use synth::{
     synthesize, write_dng, BayerPhase, BlackLevels, CaptureInfo, CfaLayout, Noise, RawMosaic,
-    SynthParams,
+    SceneLight, SynthParams,
 };
 
 use std::path::PathBuf;

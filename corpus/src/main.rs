@@ -120,6 +120,11 @@ struct SynthArgs {
     /// Noise seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Light the scene with a black body of this many kelvin and write a
+    /// dual-illuminant DNG (ColorMatrix1 Standard light A, ColorMatrix2 D65);
+    /// only for --camera canon-5d2.
+    #[arg(long, value_name = "K")]
+    light_kelvin: Option<f64>,
 }
 
 impl SynthArgs {
@@ -154,7 +159,13 @@ impl SynthArgs {
                 shot_gain_dn: g.unwrap_or(0.0),
             }),
         };
+        let light = match self.light_kelvin {
+            None => None,
+            Some(k) if camera == CANON_EOS_5D_MARK_II => Some(SceneLight::canon_5d_mark_ii(k)),
+            Some(_) => return Err("--light-kelvin needs --camera canon-5d2 (the camera with a Standard light A matrix here)".into()),
+        };
         let p = SynthParams {
+            light,
             cfa,
             bits: self.bits,
             black,

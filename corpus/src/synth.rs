@@ -15,6 +15,21 @@
 //!    With headroom 1, sRGB white lands exactly on the white level in the
 //!    channel with the largest neutral.
 //!
+//! With a [`SceneLight`] (a dual-illuminant camera under a light other than
+//! D65), steps 2–4 follow the DNG colour model instead:
+//! 2'. the scene's XYZ under the light is the truth's XYZ (D65) adapted to the
+//!     light's white `w` (a black body of the given temperature) with the
+//!     linear Bradford transform, the adaptation DNG and ICC rendering undo;
+//! 3'. `cam = CM(T) · XYZ`, where `CM(T)` interpolates ColorMatrix1 (Standard
+//!     light A, 2856 K) and ColorMatrix2 (D65, 6504 K) with a weight linear in
+//!     1/T, clamped outside them, exactly as the DNG specification tells a
+//!     reader to;
+//! 4'. the camera neutral is `CM(T) · w`.
+//!
+//! A reader that finds `T` from the AsShotNeutral, interpolates the matrices
+//! and adapts the white back to D65 reproduces the truth; one that uses the
+//! D65 matrix alone does not.
+//!
 //! Only the CFA colour of each photosite is kept. The sensor image is stored
 //! *un-rotated*: the truth is first transformed by the inverse of the
 //! Orientation tag (see [`crate::orientation`]), so that developing the file
@@ -25,7 +40,10 @@
 use crate::camera::{Camera, CANON_EOS_5D_MARK_II};
 #[cfg(doc)]
 use crate::color::srgb_to_linear;
-use crate::color::{mul, mul_vec, srgb8_to_linear_table, D65_WHITE_XYZ, SRGB_TO_XYZ};
+use crate::color::{
+    bradford, mul, mul_vec, planckian_xy, srgb8_to_linear_table, xy_to_xyz, Mat3, D65_WHITE_XYZ,
+    SRGB_TO_XYZ,
+};
 use crate::error::{Error, Result};
 use crate::image::SrgbImage;
 use crate::noise::Rng;
@@ -191,6 +209,50 @@ impl Default for CaptureInfo {
     }
 }
 
+/// Colour temperature of CIE Standard light A (CalibrationIlluminant 17), in kelvin.
+pub const STD_A_KELVIN: f64 = 2856.0;
+/// Colour temperature of CIE D65 (CalibrationIlluminant 21), in kelvin.
+pub const D65_KELVIN: f64 = 6504.0;
+
+/// A scene lit by a black body of `kelvin`, recorded by a camera with two
+/// calibrations: the file gets ColorMatrix1 = `matrix_a_1e4` under Standard
+/// light A and ColorMatrix2 = the camera's own (D65) matrix under D65.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SceneLight {
+    /// Colour temperature of the light in kelvin (1667–25000).
+    pub kelvin: f64,
+    /// The camera's XYZ → camera matrix under Standard light A, × 10000,
+    /// e.g. [`crate::camera::CANON_EOS_5D_MARK_II_STD_A_1E4`].
+    pub matrix_a_1e4: [i32; 9],
+}
+
+impl SceneLight {
+    /// The Canon EOS 5D Mark II's two Adobe matrices, under a black body of `kelvin`.
+    pub fn canon_5d_mark_ii(kelvin: f64) -> Self {
+        Self {
+            kelvin,
+            matrix_a_1e4: crate::camera::CANON_EOS_5D_MARK_II_STD_A_1E4,
+        }
+    }
+
+    /// XYZ (Y = 1) of the light's white.
+    pub fn white_xyz(&self) -> [f64; 3] {
+        xy_to_xyz(planckian_xy(self.kelvin))
+    }
+
+    /// The weight of ColorMatrix1 (Standard light A) at the light's temperature.
+    pub fn weight_a(&self) -> f64 {
+        let t = self.kelvin;
+        if t <= STD_A_KELVIN {
+            1.0
+        } else if t >= D65_KELVIN {
+            0.0
+        } else {
+            (1.0 / t - 1.0 / D65_KELVIN) / (1.0 / STD_A_KELVIN - 1.0 / D65_KELVIN)
+        }
+    }
+}
+
 /// Everything that defines a synthetic raw file besides its ground truth.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SynthParams {
@@ -214,6 +276,9 @@ pub struct SynthParams {
     pub headroom: f64,
     /// EXIF capture metadata.
     pub capture: CaptureInfo,
+    /// A light other than D65 and a dual-illuminant file (`None`: D65 light,
+    /// ColorMatrix1 = the camera's matrix under D65 only).
+    pub light: Option<SceneLight>,
 }
 
 impl Default for SynthParams {
@@ -230,6 +295,7 @@ impl Default for SynthParams {
             noise: None,
             headroom: 1.0,
             capture: CaptureInfo::default(),
+            light: None,
         }
     }
 }
@@ -241,9 +307,37 @@ impl SynthParams {
             .unwrap_or_else(|| ((1u32 << u32::from(self.bits.min(16))) - 1) as u16)
     }
 
-    /// The camera neutral `ColorMatrix1 · XYZ(D65)`, not normalised.
+    /// The XYZ → camera matrix of the capture: the camera's (D65) matrix, or
+    /// with a [`SceneLight`] the interpolation of the A and D65 matrices at
+    /// the light's temperature.
+    pub fn capture_matrix(&self) -> Mat3 {
+        let d65 = self.camera.color_matrix();
+        let Some(light) = self.light else {
+            return d65;
+        };
+        let a = Camera {
+            color_matrix_1e4: light.matrix_a_1e4,
+            ..self.camera
+        }
+        .color_matrix();
+        let g = light.weight_a();
+        let mut m = [[0.0; 3]; 3];
+        for (i, row) in m.iter_mut().enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = g * a[i][j] + (1.0 - g) * d65[i][j];
+            }
+        }
+        m
+    }
+
+    /// XYZ of the light's white (Y = 1): D65, or the [`SceneLight`]'s.
+    pub fn white_xyz(&self) -> [f64; 3] {
+        self.light.map_or(D65_WHITE_XYZ, |l| l.white_xyz())
+    }
+
+    /// The camera neutral `capture matrix · XYZ(white)`, not normalised.
     pub fn camera_neutral(&self) -> [f64; 3] {
-        mul_vec(&self.camera.color_matrix(), D65_WHITE_XYZ)
+        mul_vec(&self.capture_matrix(), self.white_xyz())
     }
 
     /// AsShotNeutral: the camera neutral divided by its largest component.
@@ -287,6 +381,14 @@ impl SynthParams {
                 "camera neutral {n:?} must be positive in every channel"
             )));
         }
+        if let Some(light) = self.light {
+            if !(light.kelvin.is_finite() && (1667.0..=25000.0).contains(&light.kelvin)) {
+                return Err(Error::InvalidParams(format!(
+                    "scene light must be 1667–25000 K, not {}",
+                    light.kelvin
+                )));
+            }
+        }
         if let Some(noise) = self.noise {
             let ok = |v: f64| v.is_finite() && v >= 0.0;
             if !ok(noise.read_noise_dn) || !ok(noise.shot_gain_dn) {
@@ -298,12 +400,16 @@ impl SynthParams {
         Ok(())
     }
 
-    /// Rows of `ColorMatrix1 · SRGB_TO_XYZ / max(n) · headroom`: linear sRGB →
-    /// raw fraction of (white − black) per CFA colour.
+    /// Rows of `capture matrix · adaptation · SRGB_TO_XYZ / max(n) · headroom`:
+    /// linear sRGB → raw fraction of (white − black) per CFA colour.
     fn linear_to_raw_fraction(&self) -> [[f64; 3]; 3] {
         let n = self.camera_neutral();
         let m = n[0].max(n[1]).max(n[2]);
-        let a = mul(&self.camera.color_matrix(), &SRGB_TO_XYZ);
+        let scene = match self.light {
+            None => SRGB_TO_XYZ,
+            Some(l) => mul(&bradford(D65_WHITE_XYZ, l.white_xyz()), &SRGB_TO_XYZ),
+        };
+        let a = mul(&self.capture_matrix(), &scene);
         a.map(|row| row.map(|v| v / m * self.headroom))
     }
 }
@@ -440,10 +546,19 @@ pub fn encode_dng(raw: &RawMosaic, params: &SynthParams) -> Result<Vec<u8>> {
     ifd.set(tags::WHITE_LEVEL, Value::Short(vec![params.white_level()]));
     ifd.set(tags::DEFAULT_CROP_ORIGIN, Value::Long(vec![0, 0]));
     ifd.set(tags::DEFAULT_CROP_SIZE, Value::Long(vec![w, h]));
-    ifd.set(
-        tags::COLOR_MATRIX_1,
-        Value::SRational(cam.color_matrix_1e4.iter().map(|&v| (v, 10_000)).collect()),
-    );
+    let matrix = |m: &[i32; 9]| Value::SRational(m.iter().map(|&v| (v, 10_000)).collect());
+    match params.light {
+        None => {
+            ifd.set(tags::COLOR_MATRIX_1, matrix(&cam.color_matrix_1e4));
+            ifd.set(tags::CALIBRATION_ILLUMINANT_1, Value::Short(vec![21]));
+        }
+        Some(light) => {
+            ifd.set(tags::COLOR_MATRIX_1, matrix(&light.matrix_a_1e4));
+            ifd.set(tags::CALIBRATION_ILLUMINANT_1, Value::Short(vec![17]));
+            ifd.set(tags::COLOR_MATRIX_2, matrix(&cam.color_matrix_1e4));
+            ifd.set(tags::CALIBRATION_ILLUMINANT_2, Value::Short(vec![21]));
+        }
+    }
     ifd.set(
         tags::AS_SHOT_NEUTRAL,
         Value::Rational(
@@ -454,7 +569,6 @@ pub fn encode_dng(raw: &RawMosaic, params: &SynthParams) -> Result<Vec<u8>> {
                 .collect(),
         ),
     );
-    ifd.set(tags::CALIBRATION_ILLUMINANT_1, Value::Short(vec![21]));
     ifd.set(tags::ACTIVE_AREA, Value::Long(vec![0, 0, h, w]));
 
     let cap = &params.capture;

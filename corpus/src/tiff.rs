@@ -187,8 +187,10 @@ pub mod tags {
     pub const DEFAULT_CROP_ORIGIN: u16 = 0xC61F;
     pub const DEFAULT_CROP_SIZE: u16 = 0xC620;
     pub const COLOR_MATRIX_1: u16 = 0xC621;
+    pub const COLOR_MATRIX_2: u16 = 0xC622;
     pub const AS_SHOT_NEUTRAL: u16 = 0xC628;
     pub const CALIBRATION_ILLUMINANT_1: u16 = 0xC65A;
+    pub const CALIBRATION_ILLUMINANT_2: u16 = 0xC65B;
     pub const ACTIVE_AREA: u16 = 0xC68D;
 }
 

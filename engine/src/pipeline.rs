@@ -221,7 +221,7 @@ pub fn develop_working(
     timings.lap("highlights", &mut clock);
     let to_working = color::multiply(
         &colorspace::srgb_to_working(),
-        &color::camera_to_srgb(raw.xyz_to_cam.as_ref()),
+        &crate::stages::calibration::camera_to_srgb_for(raw, mult),
     );
     color::apply_matrix(&mut image, &to_working);
     exposure::apply_gain(&mut image, options.exposure_ev);

@@ -123,6 +123,62 @@ impl BlackLevels {
     }
 }
 
+/// A colour matrix calibrated under one illuminant (DNG `ColorMatrixN` with
+/// `CalibrationIlluminantN`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CalibratedMatrix {
+    /// The EXIF/DNG LightSource code of the calibration illuminant
+    /// (17 = Standard light A, 21 = D65, …).
+    pub illuminant: u16,
+    /// The illuminant's correlated colour temperature in kelvin.
+    pub temperature: f32,
+    /// XYZ → camera matrix under that illuminant, rows R, G, B, mapping to
+    /// the values as stored: for a DNG, `AnalogBalance · CameraCalibrationN ·
+    /// ColorMatrixN` (the interpolation of two such products equals the DNG
+    /// specification's separate interpolation when the two CameraCalibration
+    /// matrices are equal or absent, as they usually are).
+    pub xyz_to_cam: [[f32; 3]; 3],
+}
+
+impl CalibratedMatrix {
+    /// A calibration from a LightSource code and a row-major 3×3 matrix;
+    /// `None` when the illuminant has no known colour temperature or the
+    /// matrix is not finite or is all zero.
+    pub fn new(illuminant: u16, xyz_to_cam: [[f32; 3]; 3]) -> Option<Self> {
+        let temperature = crate::stages::calibration::illuminant_temperature(illuminant)?;
+        let flat = xyz_to_cam.iter().flatten();
+        let usable = flat.clone().all(|v| v.is_finite()) && flat.clone().any(|v| *v != 0.0);
+        usable.then_some(Self {
+            illuminant,
+            temperature,
+            xyz_to_cam,
+        })
+    }
+}
+
+/// Two calibrations of one camera under two illuminants of different colour
+/// temperature (the DNG dual-illuminant model).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DualIlluminant {
+    /// The calibration under the lower colour temperature (usually Standard light A).
+    pub low: CalibratedMatrix,
+    /// The calibration under the higher colour temperature (usually D65).
+    pub high: CalibratedMatrix,
+}
+
+impl DualIlluminant {
+    /// The pair in either order; `None` when both illuminants have the same
+    /// colour temperature (there is nothing to interpolate between).
+    pub fn new(a: CalibratedMatrix, b: CalibratedMatrix) -> Option<Self> {
+        let (low, high) = if a.temperature <= b.temperature {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        (high.temperature - low.temperature > 1.0).then_some(Self { low, high })
+    }
+}
+
 /// The photosite values of a RAW file.
 #[derive(Debug, Clone)]
 pub enum RawPixels {
@@ -151,6 +207,12 @@ pub struct RawImage {
     pub as_shot_wb: Option<[f32; 3]>,
     /// XYZ (D65) → camera matrix, rows R, G, B, if known.
     pub xyz_to_cam: Option<[[f32; 3]; 3]>,
+    /// The file's two colour matrices with their calibration illuminants
+    /// (DNG ColorMatrix1/2 and CalibrationIlluminant1/2), when it has two
+    /// usable ones: colour then follows the white balance through the DNG
+    /// interpolation of [`crate::stages::calibration`] instead of using
+    /// `xyz_to_cam` alone.
+    pub dual_illuminant: Option<DualIlluminant>,
     /// The area of the sensor that holds the image.
     pub active_area: Rect,
     /// How to turn the image to display it upright.

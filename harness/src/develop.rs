@@ -31,7 +31,7 @@ pub struct DevelopArgs {
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// Output folder (created if missing). Each input becomes OUTDIR/<stem>.<ext>.
-    #[arg(short, long, value_name = "OUTDIR")]
+    #[arg(short, long, visible_alias = "out", value_name = "OUTDIR")]
     output: PathBuf,
     /// Fit the long edge to N pixels (never upscales). Default: full size.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]

@@ -24,7 +24,7 @@ struct Cli {
 enum Command {
     /// Develop RAW files (or folders of them) into JPEG, TIFF or PNG files.
     Develop(develop::DevelopArgs),
-    /// List the built-in recipes, or print one as TOML (`recipes show NAME`).
+    /// List the built-in recipes, or print one as TOML (`recipes NAME` or `recipes show NAME`).
     Recipes(recipes::RecipesArgs),
     /// Run the studio pipeline on this machine: HTTP API, job store and workers.
     Serve(serve::ServeArgs),

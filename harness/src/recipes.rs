@@ -6,9 +6,13 @@ use clap::{Args, Subcommand};
 use rawflow::recipe::{Recipe, BUILTIN_RECIPES};
 
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct RecipesArgs {
     #[command(subcommand)]
     command: Option<RecipesCommand>,
+    /// Print this recipe (a built-in name or a TOML file) as TOML, like `recipes show NAME`.
+    #[arg(value_name = "NAME|FILE")]
+    name: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -23,7 +27,11 @@ enum RecipesCommand {
 
 /// Run `rawflow recipes`.
 pub fn run(args: RecipesArgs) -> ExitCode {
-    match args.command {
+    let show = match (args.command, args.name) {
+        (Some(RecipesCommand::Show { name }), _) | (None, Some(name)) => Some(name),
+        (None, None) => None,
+    };
+    match show {
         None => {
             for name in BUILTIN_RECIPES {
                 let Some(r) = Recipe::builtin(name) else {
@@ -43,17 +51,15 @@ pub fn run(args: RecipesArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Some(RecipesCommand::Show { name }) => {
-            match Recipe::load(&name).and_then(|r| r.to_toml()) {
-                Ok(text) => {
-                    print!("{text}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {name}: {e}");
-                    ExitCode::from(2)
-                }
+        Some(name) => match Recipe::load(&name).and_then(|r| r.to_toml()) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
             }
-        }
+            Err(e) => {
+                eprintln!("error: {name}: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }

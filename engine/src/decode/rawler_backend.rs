@@ -6,12 +6,14 @@ use rawler::imgop::xyz::Illuminant;
 use rawler::rawsource::RawSource;
 
 use super::convert::{fill_camera, float_to_u16};
-use super::exif_read::read_metadata;
+use super::exif_read::{read_tiff_info, TiffInfo};
 use super::sniff::sniff_format;
 use super::Decoder;
 use crate::cfa::Cfa;
 use crate::error::{Error, Result};
-use crate::raw::{BlackLevels, Orientation, RawImage, RawPixels, Rect};
+use crate::raw::{
+    BlackLevels, CalibratedMatrix, DualIlluminant, Orientation, RawImage, RawPixels, Rect,
+};
 
 /// Decodes with the `rawler` crate (dnglab's decoder).
 #[derive(Debug, Clone, Copy, Default)]
@@ -24,7 +26,8 @@ impl Decoder for RawlerDecoder {
 
     fn decode(&self, bytes: &[u8]) -> Result<RawImage> {
         let format = sniff_format(bytes);
-        let metadata = read_metadata(bytes);
+        let info = read_tiff_info(bytes);
+        let metadata = &info.metadata;
         // rawler allocates each TIFF entry's claimed size before reading it:
         // refuse impossible counts first (a damaged count would otherwise be
         // a multi-gigabyte allocation).
@@ -60,15 +63,15 @@ impl Decoder for RawlerDecoder {
                 }
             }
         })?;
-        convert(raw, format, metadata)
+        convert(raw, format, info)
     }
 }
 
-fn convert(
-    mut raw: rawler::RawImage,
-    format: &str,
-    mut metadata: crate::metadata::Metadata,
-) -> Result<RawImage> {
+fn convert(mut raw: rawler::RawImage, format: &str, info: TiffInfo) -> Result<RawImage> {
+    let TiffInfo {
+        mut metadata,
+        dual_illuminant,
+    } = info;
     // Take the samples instead of copying them (24 MP is 48 MB).
     let data = std::mem::replace(&mut raw.data, rawler::RawImageData::Integer(Vec::new()));
     let corrupt = |reason: String| Error::Corrupt {
@@ -148,6 +151,11 @@ fn convert(
     let as_shot_wb =
         (wb.iter().all(|c| c.is_finite() && *c > 0.0) && wb != [1.0, 1.0, 1.0]).then_some(wb);
     let xyz_to_cam = color_matrix(&raw);
+    // The file's own pair (DNG tags) first, else the pair rawler knows for
+    // the camera (its database has Standard light A and D65 matrices for many).
+    let dual_illuminant = xyz_to_cam
+        .and(dual_illuminant)
+        .or_else(|| xyz_to_cam.and_then(|_| dual_from_rawler(&raw)));
     let area = raw.crop_area.or(raw.active_area);
     let active_area = match area {
         Some(r) if r.d.w > 0 && r.d.h > 0 && r.p.x + r.d.w <= width && r.p.y + r.d.h <= height => {
@@ -190,6 +198,7 @@ fn convert(
         white,
         as_shot_wb,
         xyz_to_cam,
+        dual_illuminant,
         active_area,
         orientation,
         format: format.to_string(),
@@ -204,6 +213,29 @@ fn color_matrix(raw: &rawler::RawImage) -> Option<[[f32; 3]; 3]> {
         .get(&Illuminant::D65)
         .or_else(|| raw.color_matrix.get(&Illuminant::Daylight))
         .or_else(|| raw.color_matrix.values().next())?;
+    matrix3(flat)
+}
+
+/// The calibrations of the lowest and the highest colour temperature among
+/// rawler's matrices, when there are two usable ones.
+fn dual_from_rawler(raw: &rawler::RawImage) -> Option<DualIlluminant> {
+    let mut calibrations: Vec<CalibratedMatrix> = raw
+        .color_matrix
+        .iter()
+        .filter_map(|(illuminant, flat)| {
+            CalibratedMatrix::new(u16::from(*illuminant), matrix3(flat)?)
+        })
+        .collect();
+    calibrations.sort_by(|a, b| {
+        a.temperature
+            .total_cmp(&b.temperature)
+            .then(a.illuminant.cmp(&b.illuminant))
+    });
+    DualIlluminant::new(*calibrations.first()?, *calibrations.last()?)
+}
+
+/// A row-major 3×3 matrix from the first nine values of `flat`, if finite and not all zero.
+fn matrix3(flat: &[f32]) -> Option<[[f32; 3]; 3]> {
     let m = [
         [*flat.first()?, *flat.get(1)?, *flat.get(2)?],
         [*flat.get(3)?, *flat.get(4)?, *flat.get(5)?],

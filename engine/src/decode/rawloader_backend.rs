@@ -3,7 +3,7 @@
 use std::io::Cursor;
 
 use super::convert::{fill_camera, float_to_u16};
-use super::exif_read::read_metadata;
+use super::exif_read::{read_tiff_info, TiffInfo};
 use super::sniff::sniff_format;
 use super::Decoder;
 use crate::cfa::Cfa;
@@ -21,9 +21,9 @@ impl Decoder for RawloaderDecoder {
 
     fn decode(&self, bytes: &[u8]) -> Result<RawImage> {
         let format = sniff_format(bytes);
-        let metadata = read_metadata(bytes);
-        let make = metadata.make.clone().unwrap_or_default();
-        let model = metadata.model.clone().unwrap_or_default();
+        let info = read_tiff_info(bytes);
+        let make = info.metadata.make.clone().unwrap_or_default();
+        let model = info.metadata.model.clone().unwrap_or_default();
         let raw = rawloader::decode(&mut Cursor::new(bytes)).map_err(|e| {
             let reason = e.to_string();
             let unsupported = reason.contains("Couldn't find camera")
@@ -45,7 +45,7 @@ impl Decoder for RawloaderDecoder {
                 }
             }
         })?;
-        convert(raw, format, metadata)
+        convert(raw, format, info)
     }
 }
 
@@ -58,11 +58,11 @@ fn corrupt(raw: &rawloader::RawImage, format: &str, reason: impl Into<String>) -
     }
 }
 
-fn convert(
-    mut raw: rawloader::RawImage,
-    format: &str,
-    mut metadata: crate::metadata::Metadata,
-) -> Result<RawImage> {
+fn convert(mut raw: rawloader::RawImage, format: &str, info: TiffInfo) -> Result<RawImage> {
+    let TiffInfo {
+        mut metadata,
+        dual_illuminant,
+    } = info;
     let (width, height, cpp) = (raw.width, raw.height, raw.cpp);
     if width == 0 || height == 0 || !(cpp == 1 || cpp == 3) {
         return Err(corrupt(
@@ -157,6 +157,9 @@ fn convert(
         white,
         as_shot_wb,
         xyz_to_cam: has_matrix.then_some(xyz_to_cam),
+        // rawloader keeps one matrix (ColorMatrix2 when a DNG has two); the
+        // pair comes from the file's own tags.
+        dual_illuminant: if has_matrix { dual_illuminant } else { None },
         active_area,
         orientation,
         format: format.to_string(),

@@ -386,6 +386,7 @@ fn fused_raw_source_matches_levels_white_balance_then_demosaic() {
             white: 15000.0,
             as_shot_wb: Some([2.0, 1.0, 1.5]),
             xyz_to_cam: None,
+            dual_illuminant: None,
             active_area: Rect {
                 x: 1,
                 y: 2,

@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::calibration;
 use super::highlights::clip_to_white;
 use super::levels::SensorData;
 use crate::error::{Error, Result};
@@ -105,12 +106,14 @@ pub fn cct_to_xy(kelvin: f64) -> (f64, f64) {
     }
 }
 
-fn xy_to_uv((x, y): (f64, f64)) -> (f64, f64) {
+/// CIE 1931 xy → CIE 1960 uv.
+pub(crate) fn xy_to_uv((x, y): (f64, f64)) -> (f64, f64) {
     let d = -2.0 * x + 12.0 * y + 3.0;
     (4.0 * x / d, 6.0 * y / d)
 }
 
-fn uv_to_xy((u, v): (f64, f64)) -> (f64, f64) {
+/// CIE 1960 uv → CIE 1931 xy.
+pub(crate) fn uv_to_xy((u, v): (f64, f64)) -> (f64, f64) {
     let d = 2.0 * u - 8.0 * v + 4.0;
     (3.0 * u / d, 2.0 * v / d)
 }
@@ -137,20 +140,31 @@ pub fn kelvin_tint_xy(kelvin: f64, tint: f64) -> (f64, f64) {
     uv_to_xy((p.0 + nx * d, p.1 + ny * d))
 }
 
+/// The XYZ → camera matrix for light of chromaticity `xy`: interpolated
+/// between the file's two calibrations when it has two
+/// ([`calibration::xyz_to_camera_at`]), else its one matrix.
+fn matrix_for_white(raw: &RawImage, xy: (f64, f64)) -> Option<[[f32; 3]; 3]> {
+    match &raw.dual_illuminant {
+        Some(dual) => Some(calibration::xyz_to_camera_at(dual, xy)),
+        None => raw.xyz_to_cam,
+    }
+}
+
 /// Multipliers that make light of `temperature` kelvin and `tint` neutral,
-/// through the camera matrix.
+/// through the camera matrix (the one interpolated for that light when the
+/// file has two).
 pub fn kelvin(raw: &RawImage, temperature: f32, tint: f32) -> Result<[f32; 3]> {
     if !temperature.is_finite() || !(1000.0..=50000.0).contains(&temperature) || !tint.is_finite() {
         return Err(Error::InvalidParameter(format!(
             "white balance {temperature} K / tint {tint} out of range (1000–50000 K)"
         )));
     }
-    let Some(m) = raw.xyz_to_cam else {
+    let (x, y) = kelvin_tint_xy(f64::from(temperature), f64::from(tint));
+    let Some(m) = matrix_for_white(raw, (x, y)) else {
         return Err(Error::InvalidParameter(
             "Kelvin white balance needs the camera's colour matrix, which this file lacks".into(),
         ));
     };
-    let (x, y) = kelvin_tint_xy(f64::from(temperature), f64::from(tint));
     let xyz = [x / y, 1.0, (1.0 - x - y) / y].map(|v| v as f32);
     let mut out = [1.0f32; 3];
     for (o, row) in out.iter_mut().zip(m) {
@@ -217,9 +231,12 @@ impl From<WhiteBalance> for WbRepr {
     }
 }
 
-/// Multipliers that make D65 light neutral, from the camera matrix (1, 1, 1 without one).
+/// Multipliers that make D65 light neutral, from the camera matrix (the one
+/// interpolated for D65 when the file has two; 1, 1, 1 without any).
 pub fn daylight(raw: &RawImage) -> [f32; 3] {
-    let Some(m) = raw.xyz_to_cam else {
+    let d65 = f64::from(D65_XYZ[0] + D65_XYZ[1] + D65_XYZ[2]);
+    let xy = (f64::from(D65_XYZ[0]) / d65, f64::from(D65_XYZ[1]) / d65);
+    let Some(m) = matrix_for_white(raw, xy) else {
         return [1.0; 3];
     };
     let mut out = [1.0f32; 3];
