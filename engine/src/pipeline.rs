@@ -219,11 +219,7 @@ pub fn develop_working(
     timings.lap("demosaic", &mut clock);
     highlights::recover(&mut image, mult, options.highlights);
     timings.lap("highlights", &mut clock);
-    let to_working = color::multiply(
-        &colorspace::srgb_to_working(),
-        &crate::stages::calibration::camera_to_srgb_for(raw, mult),
-    );
-    color::apply_matrix(&mut image, &to_working);
+    color::apply_matrix(&mut image, &camera_to_working(raw, mult));
     exposure::apply_gain(&mut image, options.exposure_ev);
     apply_tone(&mut image, &options.tone);
     timings.lap("color", &mut clock);
@@ -234,6 +230,14 @@ pub fn develop_working(
     let image = orient::apply_orientation(image, options.orientation.unwrap_or(raw.orientation));
     timings.lap("orient", &mut clock);
     Ok(image)
+}
+
+/// The matrix from white-balanced (by `mult`) camera RGB to the working space.
+pub(crate) fn camera_to_working(raw: &RawImage, mult: [f32; 3]) -> color::Matrix3 {
+    color::multiply(
+        &colorspace::srgb_to_working(),
+        &crate::stages::calibration::camera_to_srgb_for(raw, mult),
+    )
 }
 
 /// Develop `raw` to full-size, upright, linear sRGB with values in [0, 1]

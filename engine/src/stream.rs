@@ -30,10 +30,10 @@ use crate::demosaic::{AreaDemosaic, RectBuffers};
 use crate::encode::{Embed, StripJpeg, Subsampling};
 use crate::error::{Error, Result};
 use crate::image::RgbF32;
-use crate::pipeline::{count_development, Timings, WhiteBalance};
+use crate::pipeline::{camera_to_working, count_development, Timings, WhiteBalance};
 use crate::raw::RawImage;
 use crate::recipe::{render_at, target_size, OutputFormat, Recipe, Rendered, Rendition};
-use crate::stages::colorspace::{self, OutputTransform};
+use crate::stages::colorspace::OutputTransform;
 use crate::stages::highlights::HighlightMode;
 use crate::stages::tone::apply_tone;
 use crate::stages::{color, crop, exposure, orient, resize, user_crop, white_balance};
@@ -87,10 +87,7 @@ pub(crate) fn develop_recipe(
     };
     count_development();
 
-    let to_working = color::multiply(
-        &colorspace::srgb_to_working(),
-        &color::camera_to_srgb(raw.xyz_to_cam.as_ref()),
-    );
+    let to_working = camera_to_working(raw, mult);
     // One horizontally resized image per distinct rendition width.
     let mut widths: Vec<usize> = Vec::new();
     for p in &plans {
@@ -239,10 +236,14 @@ mod equivalence {
 
     fn raw(cfa: CfaLayout, w: usize, h: usize) -> RawImage {
         let truth = scenes::color_chart(w, h);
+        // Bayer files carry two calibrations (interpolated colour matrices).
+        let light = matches!(cfa, CfaLayout::Bayer(_))
+            .then(|| rawflow_corpus::SceneLight::canon_5d_mark_ii(4000.0));
         let dng = write_dng(
             &truth,
             &SynthParams {
                 cfa,
+                light,
                 ..SynthParams::default()
             },
         )
@@ -286,6 +287,10 @@ mod equivalence {
         ];
         for (cfa, method) in cases {
             let raw = raw(cfa, 203, 157);
+            assert_eq!(
+                raw.dual_illuminant.is_some(),
+                matches!(cfa, CfaLayout::Bayer(_))
+            );
             for orientation in [
                 Orientation::Normal,
                 Orientation::Rotate90,
