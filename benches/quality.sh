@@ -34,7 +34,7 @@ rf_half() { "$BIN/develop-png" "$1" "$2.png" half && echo "$2.png"; }
 score_set "rawflow fast (RCD)" rf_fast
 score_set "rawflow best (LMMSE)" rf_best
 score_set "rawflow bilinear" rf_bilinear
-score_set "rawflow reduced (2×2 superpixel, vs truth downscaled 2×2)" rf_half
+score_set "rawflow reduced (2×2 blocks, tent-weighted; vs truth downscaled 2×2)" rf_half
 DC="-w -W -H 0 -o 1 -6 -g 2.4 12.92 -T"
 for q in 0 2 3; do
   if command -v dcraw >/dev/null; then
