@@ -132,6 +132,17 @@ pub(super) fn compressor(
     Ok(tj)
 }
 
+/// `image` as libjpeg-turbo's input.
+pub(super) fn tj_image(image: &Rgb8) -> turbojpeg::Image<&[u8]> {
+    turbojpeg::Image {
+        pixels: &image.data[..],
+        width: image.width,
+        pitch: image.width * 3,
+        height: image.height,
+        format: turbojpeg::PixelFormat::RGB,
+    }
+}
+
 /// See [`super::encode_jpeg`].
 pub(crate) fn encode(
     image: &Rgb8,
@@ -142,13 +153,7 @@ pub(crate) fn encode(
     check_dims(image.width, image.height, image.data.len(), "JPEG")?;
     let segments = marker_segments(image.width, image.height, &embed)?;
     let mut tj = compressor(image.width, image.height, quality, subsampling)?;
-    let tj_image = turbojpeg::Image {
-        pixels: &image.data[..],
-        width: image.width,
-        pitch: image.width * 3,
-        height: image.height,
-        format: turbojpeg::PixelFormat::RGB,
-    };
+    let tj_image = tj_image(image);
 
     // libjpeg-turbo compresses straight into our buffer at `start`, chosen so
     // that its stream after SOI + JFIF APP0 already sits where it belongs once

@@ -12,7 +12,7 @@
 //! Layout of the result: `SOI, [JFIF APP0], APP1 Exif, APP2 ICC…, DQT, SOF
 //! (full height), DHT, DRI, SOS, strip 0, RST0, strip 1, RST1, …, EOI`.
 
-use super::jpeg::{compressor, err, marker_segments, tj_err};
+use super::jpeg::{compressor, err, marker_segments, tj_err, tj_image};
 use super::{check_dims, Embed, Subsampling};
 use crate::error::{Error, Result};
 use crate::image::Rgb8;
@@ -114,14 +114,7 @@ impl StripJpeg {
         }
         check_dims(strip.width, strip.height, strip.data.len(), "JPEG")?;
         let mut tj = compressor(strip.width, strip.height, self.quality, self.subsampling)?;
-        let image = turbojpeg::Image {
-            pixels: &strip.data[..],
-            width: strip.width,
-            pitch: strip.width * 3,
-            height: strip.height,
-            format: turbojpeg::PixelFormat::RGB,
-        };
-        tj.compress_to_vec(image).map_err(tj_err)
+        tj.compress_to_vec(tj_image(strip)).map_err(tj_err)
     }
 
     /// Join every strip (in order) into one JPEG file with `embed`'s EXIF and

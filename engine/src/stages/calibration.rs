@@ -28,7 +28,7 @@ use super::white_balance::{uv_to_xy, xy_to_uv};
 use crate::raw::{DualIlluminant, RawImage};
 
 /// A 3×3 matrix in double precision, rows first.
-type M3 = [[f64; 3]; 3];
+use super::color::{invert_f64 as invert, multiply_f64 as mul, Matrix3d as M3};
 
 /// xy of the D50 white point, where the DNG SDK starts its search.
 const D50_XY: (f64, f64) = (0.3457, 0.3585);
@@ -268,37 +268,6 @@ fn to_f64(m: &Matrix3) -> M3 {
 
 fn mul_vec(m: &M3, v: [f64; 3]) -> [f64; 3] {
     m.map(|r| r[0] * v[0] + r[1] * v[1] + r[2] * v[2])
-}
-
-fn mul(a: &M3, b: &M3) -> M3 {
-    let mut out = [[0.0; 3]; 3];
-    for (i, row) in out.iter_mut().enumerate() {
-        for (j, v) in row.iter_mut().enumerate() {
-            *v = (0..3).map(|k| a[i][k] * b[k][j]).sum();
-        }
-    }
-    out
-}
-
-fn invert(m: &M3) -> Option<M3> {
-    let c =
-        |r0: usize, c0: usize, r1: usize, c1: usize| m[r0][c0] * m[r1][c1] - m[r0][c1] * m[r1][c0];
-    let cof = [
-        [c(1, 1, 2, 2), -c(1, 0, 2, 2), c(1, 0, 2, 1)],
-        [-c(0, 1, 2, 2), c(0, 0, 2, 2), -c(0, 0, 2, 1)],
-        [c(0, 1, 1, 2), -c(0, 0, 1, 2), c(0, 0, 1, 1)],
-    ];
-    let det = m[0][0] * cof[0][0] + m[0][1] * cof[0][1] + m[0][2] * cof[0][2];
-    if !det.is_finite() || det.abs() < 1e-12 {
-        return None;
-    }
-    let mut inv = [[0.0; 3]; 3];
-    for (i, row) in inv.iter_mut().enumerate() {
-        for (j, v) in row.iter_mut().enumerate() {
-            *v = cof[j][i] / det;
-        }
-    }
-    Some(inv)
 }
 
 fn xyz_to_xy(xyz: [f64; 3]) -> Option<(f64, f64)> {

@@ -23,29 +23,29 @@ pub const SRGB_TO_XYZ: Matrix3 = [
 /// The identity matrix.
 pub const IDENTITY: Matrix3 = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
 
-/// `a · b`.
-pub fn multiply(a: &Matrix3, b: &Matrix3) -> Matrix3 {
-    let mut out = [[0.0f32; 3]; 3];
+/// A 3×3 matrix in double precision, for calculations that iterate or chain.
+pub(crate) type Matrix3d = [[f64; 3]; 3];
+
+/// `a · b` in double precision.
+pub(crate) fn multiply_f64(a: &Matrix3d, b: &Matrix3d) -> Matrix3d {
+    let mut out = [[0.0; 3]; 3];
     for (i, row) in out.iter_mut().enumerate() {
         for (j, v) in row.iter_mut().enumerate() {
-            *v = (0..3)
-                .map(|k| f64::from(a[i][k]) * f64::from(b[k][j]))
-                .sum::<f64>() as f32;
+            *v = (0..3).map(|k| a[i][k] * b[k][j]).sum();
         }
     }
     out
 }
 
-/// The inverse of `m`, or `None` when it is singular.
-pub fn invert(m: &Matrix3) -> Option<Matrix3> {
-    let m = m.map(|r| r.map(f64::from));
+/// The inverse of `m` in double precision, or `None` when it is singular.
+pub(crate) fn invert_f64(m: &Matrix3d) -> Option<Matrix3d> {
     let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
         - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
         + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
     if det.abs() < 1e-12 || !det.is_finite() {
         return None;
     }
-    let inv = [
+    Some([
         [
             (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / det,
             (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det,
@@ -61,8 +61,18 @@ pub fn invert(m: &Matrix3) -> Option<Matrix3> {
             (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det,
             (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det,
         ],
-    ];
-    Some(inv.map(|r| r.map(|v| v as f32)))
+    ])
+}
+
+/// `a · b` (computed in double precision).
+pub fn multiply(a: &Matrix3, b: &Matrix3) -> Matrix3 {
+    let wide = |m: &Matrix3| m.map(|r| r.map(f64::from));
+    multiply_f64(&wide(a), &wide(b)).map(|r| r.map(|v| v as f32))
+}
+
+/// The inverse of `m`, or `None` when it is singular.
+pub fn invert(m: &Matrix3) -> Option<Matrix3> {
+    invert_f64(&m.map(|r| r.map(f64::from))).map(|inv| inv.map(|r| r.map(|v| v as f32)))
 }
 
 /// The matrix taking white-balanced camera RGB to linear sRGB, from the file's
