@@ -31,7 +31,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
@@ -84,12 +85,11 @@ fn backend(e: impl std::fmt::Display) -> JobStoreError {
     JobStoreError::Backend(e.to_string())
 }
 
-fn sdk<E, R>(what: &str, e: SdkError<E, R>) -> JobStoreError
+fn sdk<E>(what: &str, e: SdkError<E, HttpResponse>) -> JobStoreError
 where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    JobStoreError::Backend(format!("{what}: {}", DisplayErrorContext(&e)))
+    JobStoreError::Backend(format!("{what}: {}", crate::aws::sdk_error_text(&e)))
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
