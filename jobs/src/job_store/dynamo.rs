@@ -34,7 +34,8 @@
 //! writes: a claim by its lease token in `lease_owner`, a completion, failure
 //! or release by the lease token it leaves in [`CLOSED_BY`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -66,7 +67,8 @@ pub const TTL_ATTRIBUTE: &str = "expires_at_ttl";
 /// whose first try landed but whose answer was lost (a dropped connection;
 /// a retry the SDK's idempotency token does not cover, such as the worker's
 /// own) finds its token there and succeeds, instead of reading the job's
-/// new state as a lost lease.
+/// new state as a lost lease. Only a retry does: the store remembers (in
+/// memory) the leases whose last change failed with its outcome unknown.
 pub const CLOSED_BY: &str = "closed_by";
 
 type Item = HashMap<String, AttributeValue>;
@@ -93,7 +95,13 @@ pub struct DynamoJobStore {
     client: Client,
     table: String,
     options: TableOptions,
+    /// Lease tokens whose last change failed with the outcome of its write
+    /// unknown (see [`CLOSED_BY`]); the oldest are forgotten first.
+    in_doubt: Arc<Mutex<VecDeque<String>>>,
 }
+
+/// How many lease tokens [`DynamoJobStore`] keeps in doubt at most.
+const MAX_IN_DOUBT: usize = 1024;
 
 fn backend(e: impl std::fmt::Display) -> JobStoreError {
     JobStoreError::Backend(e.to_string())
@@ -183,6 +191,7 @@ impl DynamoJobStore {
             client,
             table: table.into(),
             options: TableOptions::default(),
+            in_doubt: Arc::default(),
         }
     }
 
@@ -420,41 +429,82 @@ impl DynamoJobStore {
         }
     }
 
+    fn in_doubt(&self) -> MutexGuard<'_, VecDeque<String>> {
+        self.in_doubt
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Remember that a write under `token` may have landed unseen.
+    fn doubt(&self, token: &str) {
+        let mut set = self.in_doubt();
+        if !set.iter().any(|t| t == token) {
+            if set.len() >= MAX_IN_DOUBT {
+                set.pop_front();
+            }
+            set.push_back(token.to_string());
+        }
+    }
+
+    /// Whether a write under `token` may have landed unseen (forgetting it).
+    fn take_doubt(&self, token: &str) -> bool {
+        let mut set = self.in_doubt();
+        match set.iter().position(|t| t == token) {
+            Some(i) => set.remove(i).is_some(),
+            None => false,
+        }
+    }
+
     /// Apply `change` to the job held under `lease` until it lands or the
     /// lease is gone; `change` gets the job as read and returns the new job
     /// and its audit entry. `None`: the lease was lost.
     ///
-    /// A change that landed but whose answer was lost (the connection
-    /// dropped, the SDK's retry then failed on the revision, or the caller
-    /// retried the whole call) is recognised by the lease token it left in
-    /// [`CLOSED_BY`]: `landed` makes the result from the job as it is
-    /// (`None` if the lease ended otherwise).
+    /// A change that landed but whose answer was lost is recognised by the
+    /// lease token it left in [`CLOSED_BY`] — in this call (the SDK's retry
+    /// failed on the revision the landed write changed) or in the next call
+    /// with this lease after one that failed with its write's outcome unknown
+    /// (the caller retries) — and `landed` makes the result from the job as
+    /// it is (`None` if the lease ended otherwise). A separate call with a
+    /// lease that ended says it is lost, as with every store.
     async fn change_leased<T>(
         &self,
         lease: &Lease,
         mut change: impl FnMut(&Job, i64) -> (Job, Entry, T) + Send,
         landed: impl Fn(&Job) -> Option<T> + Send,
     ) -> Result<Option<T>, JobStoreError> {
+        let token = lease.token.as_str();
+        let mut wrote = self.take_doubt(token);
         for _ in 0..20 {
-            let Some((job, rev, closed_by)) = self.read_job_closed(&lease.job_id).await? else {
+            let read = match self.read_job_closed(&lease.job_id).await {
+                Ok(read) => read,
+                Err(e) => {
+                    if wrote {
+                        self.doubt(token);
+                    }
+                    return Err(e);
+                }
+            };
+            let Some((job, rev, closed_by)) = read else {
                 return Ok(None);
             };
-            if job.status != JobStatus::Running || job.lease_owner.as_deref() != Some(&lease.token)
-            {
-                if job.status != JobStatus::Running && closed_by.as_deref() == Some(&lease.token) {
+            if job.status != JobStatus::Running || job.lease_owner.as_deref() != Some(token) {
+                if wrote && job.status != JobStatus::Running && closed_by.as_deref() == Some(token)
+                {
                     return Ok(landed(&job));
                 }
                 return Ok(None);
             }
             let (new, entry, result) = change(&job, now_millis());
-            if self
-                .write_job(&new, rev, Some(entry), Some(&lease.token))
-                .await?
-            {
-                return Ok(Some(result));
+            match self.write_job(&new, rev, Some(entry), Some(token)).await {
+                Ok(true) => return Ok(Some(result)),
+                // A renewal (or a racing claim) changed the item, or this
+                // very write landed and only its answer was lost: read again.
+                Ok(false) => wrote = true,
+                Err(e) => {
+                    self.doubt(token);
+                    return Err(e);
+                }
             }
-            // A renewal (or a racing claim) changed the item, or this very
-            // write landed and only its answer was lost: read again.
         }
         Err(JobStoreError::Backend(format!(
             "job {} keeps changing under this worker",
