@@ -62,6 +62,9 @@ impl Limits {
         if let Some((w, h)) = peek_rawloader_dimensions(bytes) {
             self.check_pixels(w, h, "the file's header claims")?;
         }
+        if let Some((w, h)) = peek_quicktake_dimensions(bytes) {
+            self.check_pixels(w, h, "the QuickTake header claims")?;
+        }
         Ok(())
     }
 
@@ -185,6 +188,19 @@ fn peek_rawloader_dimensions(bytes: &[u8]) -> Option<(u64, u64)> {
     let dummy = catch_unwind(AssertUnwindSafe(|| rawloader::decode_dummy(&mut cursor))).ok()?;
     let image = dummy.ok()?;
     Some((image.width as u64, image.height as u64))
+}
+
+/// The dimensions in the header of an Apple QuickTake file (`qktk`, `qktn`),
+/// which neither the TIFF peek nor `rawloader` reads and `rawler` allocates
+/// for before decoding: height and width as big-endian 16-bit numbers at
+/// offset 544 (so up to 65535 × 65535 pixels claimed in a few hundred bytes).
+fn peek_quicktake_dimensions(bytes: &[u8]) -> Option<(u64, u64)> {
+    if !matches!(bytes.get(..4)?, b"qktk" | b"qktn") {
+        return None;
+    }
+    let r = Reader { bytes, le: false };
+    let (h, w) = (u64::from(r.u16(544)?), u64::from(r.u16(546)?));
+    Some((w.max(h), w.min(h)))
 }
 
 /// The most IFDs visited by [`peek_tiff_dimensions`].
@@ -380,6 +396,35 @@ mod tests {
         let err = decode_bytes_with_limits(&bytes, &Limits::default()).unwrap_err();
         assert!(matches!(err, Error::Limit(_)), "{err}");
         assert!(err.to_string().contains("100000x100000"), "{err}");
+    }
+
+    /// An Apple QuickTake 100 header claiming `w` × `h`, and a little data.
+    fn quicktake_claiming(w: u16, h: u16) -> Vec<u8> {
+        let mut b = b"qktk".to_vec();
+        b.resize(544, 0);
+        b.extend(h.to_be_bytes());
+        b.extend(w.to_be_bytes());
+        b.resize(2048, 0x5a);
+        b
+    }
+
+    /// Found by fuzzing (`fuzz/`, target `decode`): a 14 KB QuickTake file
+    /// claiming 60645 × 28783 pixels made rawler allocate 3.5 GB before
+    /// decoding (an abort where memory is limited).
+    #[test]
+    fn huge_quicktake_dimensions_are_refused_before_decoding() {
+        let bytes = quicktake_claiming(60645, 28783);
+        assert_eq!(peek_quicktake_dimensions(&bytes), Some((60645, 28783)));
+        let err = decode_bytes_with_limits(&bytes, &Limits::default()).unwrap_err();
+        assert!(matches!(err, Error::Limit(_)), "{err}");
+        assert!(err.to_string().contains("60645x28783"), "{err}");
+        // Portrait headers are turned by the decoder: the same pixel count.
+        let turned = quicktake_claiming(28783, 60645);
+        assert_eq!(peek_quicktake_dimensions(&turned), Some((60645, 28783)));
+        // A real QuickTake 100 size passes the peek.
+        let small = quicktake_claiming(640, 480);
+        assert!(Limits::default().check_before_decode(&small).is_ok());
+        assert_eq!(peek_quicktake_dimensions(b"qktk"), None);
     }
 
     #[test]
