@@ -23,6 +23,9 @@ pub use aws_config;
 pub use aws_sdk_dynamodb;
 pub use aws_sdk_s3;
 
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+
 pub use crate::job_store::dynamo::{create_table, DynamoJobStore, TableOptions};
 pub use crate::object_store::s3::{
     content_type_for, Encryption, PresignedLink, S3Config, S3ObjectStore,
@@ -51,6 +54,51 @@ pub fn dynamo_client(config: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client
     aws_sdk_dynamodb::Client::new(config)
 }
 
+/// A short description of a failed SDK call, for logs and for the reason a
+/// job failed: a service's answer as `Code: message (HTTP status)`, any other
+/// failure (connection, timeout, unreadable answer) as its chain of causes.
+///
+/// (The SDK's own `DisplayErrorContext` appends a debug dump of the whole
+/// error, raw HTTP answer and headers included: kilobytes of noise in a
+/// job's reason.)
+pub fn sdk_error_text<E>(e: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = e.raw_response().map(|r| r.status().as_u16());
+    let code = match e {
+        SdkError::ServiceError(_) => e.code(),
+        _ => None,
+    };
+    let mut text = match code {
+        Some(code) => match e.message().filter(|m| !m.is_empty()) {
+            Some(message) => format!("{code}: {message}"),
+            None => code.to_string(),
+        },
+        None => error_chain(e),
+    };
+    if let Some(status) = status {
+        text.push_str(&format!(" (HTTP {status})"));
+    }
+    text
+}
+
+/// `error: its source: its source…`, leaving out a cause whose text its
+/// parent already shows.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        if !line.is_empty() && !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// The object key of an S3 event record (`Records[].s3.object.key`), which
 /// S3 sends URL-encoded with `+` for spaces; `None` if it does not decode
 /// to UTF-8.
@@ -76,7 +124,41 @@ pub fn s3_event_key(encoded: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::s3_event_key;
+    use super::{s3_event_key, sdk_error_text};
+    use aws_sdk_s3::config::http::HttpResponse;
+    use aws_sdk_s3::error::{ConnectorError, ErrorMetadata, SdkError};
+    use aws_sdk_s3::operation::get_object::GetObjectError;
+    use aws_sdk_s3::primitives::SdkBody;
+
+    #[test]
+    fn sdk_errors_are_described_briefly() {
+        let body = "<Error><Code>InternalError</Code><Message>Try again.</Message></Error>";
+        let raw = HttpResponse::new(500.try_into().unwrap(), SdkBody::from(body));
+        let e: SdkError<GetObjectError, HttpResponse> = SdkError::service_error(
+            GetObjectError::generic(
+                ErrorMetadata::builder()
+                    .code("InternalError")
+                    .message("Try again.")
+                    .build(),
+            ),
+            raw,
+        );
+        assert_eq!(sdk_error_text(&e), "InternalError: Try again. (HTTP 500)");
+
+        let dropped = std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection closed before message completed",
+        );
+        let e: SdkError<GetObjectError, HttpResponse> =
+            SdkError::dispatch_failure(ConnectorError::io(Box::new(dropped)));
+        let text = sdk_error_text(&e);
+        assert!(text.starts_with("dispatch failure"), "{text}");
+        assert!(
+            text.ends_with("connection closed before message completed"),
+            "{text}"
+        );
+        assert!(!text.contains("DispatchFailure"), "no debug dump: {text}");
+    }
 
     #[test]
     fn event_keys_decode() {

@@ -62,6 +62,9 @@ impl Limits {
         if let Some((w, h)) = peek_rawloader_dimensions(bytes) {
             self.check_pixels(w, h, "the file's header claims")?;
         }
+        if let Some((w, h)) = peek_quicktake_dimensions(bytes) {
+            self.check_pixels(w, h, "the QuickTake header claims")?;
+        }
         Ok(())
     }
 
@@ -187,6 +190,19 @@ fn peek_rawloader_dimensions(bytes: &[u8]) -> Option<(u64, u64)> {
     Some((image.width as u64, image.height as u64))
 }
 
+/// The dimensions in the header of an Apple QuickTake file (`qktk`, `qktn`),
+/// which neither the TIFF peek nor `rawloader` reads and `rawler` allocates
+/// for before decoding: height and width as big-endian 16-bit numbers at
+/// offset 544 (so up to 65535 × 65535 pixels claimed in a few hundred bytes).
+fn peek_quicktake_dimensions(bytes: &[u8]) -> Option<(u64, u64)> {
+    if !matches!(bytes.get(..4)?, b"qktk" | b"qktn") {
+        return None;
+    }
+    let r = Reader { bytes, le: false };
+    let (h, w) = (u64::from(r.u16(544)?), u64::from(r.u16(546)?));
+    Some((w.max(h), w.min(h)))
+}
+
 /// The most IFDs visited by [`peek_tiff_dimensions`].
 const MAX_IFDS: usize = 256;
 
@@ -264,28 +280,37 @@ fn tiff_type_size(typ: u16) -> u64 {
 }
 
 /// Check that no entry of the standard IFDs of a TIFF-based file (IFD0 and
-/// its chain, SubIFDs, EXIF, GPS and interoperability IFDs) claims more data
-/// than the whole file holds.
+/// its chain, SubIFDs, EXIF, GPS, ICC and interoperability IFDs) claims more
+/// data than the whole file holds.
 ///
 /// Some decoders allocate `count × size` bytes for an entry before reading
 /// it, so a damaged count of 2³² becomes a multi-gigabyte allocation (an
 /// abort when memory is limited). Such a file is corrupt by definition: the
 /// data of an entry lives in the file. Files that are not TIFF pass.
+///
+/// Sub-IFDs are followed wherever `rawler` follows them too: a pointer of
+/// 0 is the file's header read as an IFD (found by fuzzing: an EXIF pointer
+/// of 0 made rawler allocate 4 GB for an "entry" of the header), and a
+/// pointer of an unknown type is the first byte of its value.
 pub(crate) fn check_tiff_entries(bytes: &[u8]) -> std::result::Result<(), String> {
-    let le = match bytes.get(..4) {
-        Some(b"II*\0" | b"IIRO" | b"IIU\0") => true,
-        Some(b"MM\0*") => false,
+    let le = match bytes.get(..2) {
+        Some(b"II") => true,
+        Some(b"MM") => false,
         _ => return Ok(()),
     };
     let r = Reader { bytes, le };
+    // The magic numbers rawler accepts: TIFF, Panasonic, Olympus (two).
+    if !matches!(r.u16(2), Some(42 | 85 | 21330 | 20306)) {
+        return Ok(());
+    }
     let len = bytes.len() as u64;
-    let Some(first) = r.u32(4) else {
+    let Some(first) = r.u32(4).filter(|&o| o != 0) else {
         return Ok(());
     };
     let mut queue = vec![u64::from(first)];
     let mut seen = Vec::new();
     while let Some(offset) = queue.pop() {
-        if offset == 0 || seen.contains(&offset) || seen.len() >= MAX_IFDS {
+        if seen.contains(&offset) || seen.len() >= MAX_IFDS {
             continue;
         }
         seen.push(offset);
@@ -304,26 +329,53 @@ pub(crate) fn check_tiff_entries(bytes: &[u8]) -> std::result::Result<(), String
                     "TIFF tag 0x{tag:04X} claims {n} values ({size} bytes) in a file of {len} bytes"
                 ));
             }
-            let value = r.u32(e + 8).map(u64::from);
-            match tag {
-                0x014A => {
-                    if n == 1 {
-                        queue.extend(value);
-                    } else if let Some(array) = r.u32(e + 8) {
-                        for k in 0..(n.min(64) as usize) {
-                            queue.extend(r.u32(array as usize + k * 4).map(u64::from));
-                        }
-                    }
-                }
-                0x8769 | 0x8825 | 0xA005 => queue.extend(value),
-                _ => {}
+            if matches!(tag, 0x014A | 0x8769 | 0x8825 | 0x8773 | 0xA005 | 0x82D0) {
+                sub_ifd_offsets(&r, e, typ, n, &mut queue);
             }
         }
-        if let Some(next) = r.u32(at + 2 + usize::from(count) * 12) {
+        if let Some(next) = r.u32(at + 2 + usize::from(count) * 12).filter(|&o| o != 0) {
             queue.push(u64::from(next));
         }
     }
     Ok(())
+}
+
+/// The IFD offsets a sub-IFD entry at `e` (type `typ`, `n` values) points
+/// to: the 32-bit value field itself, its LONG / IFD values (at most 64),
+/// and as rawler reads it, the position of the value for the UNDEFINED type
+/// and the first byte of the value for unknown types.
+fn sub_ifd_offsets(r: &Reader<'_>, e: usize, typ: u16, n: u32, queue: &mut Vec<u64>) {
+    let field = e + 8;
+    // Where the value is: in the entry when it fits in 4 bytes (by rawler's
+    // sizes, which count unknown types as bytes), else at the field's offset.
+    let at = |size: u64| {
+        if u64::from(n).saturating_mul(size) <= 4 {
+            Some(field)
+        } else {
+            r.u32(field).and_then(|o| usize::try_from(o).ok())
+        }
+    };
+    queue.extend(r.u32(field).map(u64::from));
+    if matches!(typ, 4 | 13) {
+        if let Some(array) = at(4) {
+            for k in 0..(n.min(64) as usize) {
+                queue.extend(r.u32(array + k * 4).map(u64::from));
+            }
+        }
+    }
+    let rawler_size = match typ {
+        3 | 8 => 2,
+        4 | 9 | 11 => 4,
+        5 | 10 | 12 => 8,
+        _ => 1,
+    };
+    match (typ, at(rawler_size)) {
+        (7, Some(data)) => queue.push(data as u64),
+        (0 | 13.., Some(data)) if n >= 1 => {
+            queue.extend(r.bytes.get(data).map(|&b| u64::from(b)));
+        }
+        _ => {}
+    }
 }
 
 /// Endian-aware reads that return `None` past the end.
@@ -382,6 +434,35 @@ mod tests {
         assert!(err.to_string().contains("100000x100000"), "{err}");
     }
 
+    /// An Apple QuickTake 100 header claiming `w` × `h`, and a little data.
+    fn quicktake_claiming(w: u16, h: u16) -> Vec<u8> {
+        let mut b = b"qktk".to_vec();
+        b.resize(544, 0);
+        b.extend(h.to_be_bytes());
+        b.extend(w.to_be_bytes());
+        b.resize(2048, 0x5a);
+        b
+    }
+
+    /// Found by fuzzing (`fuzz/`, target `decode`): a 14 KB QuickTake file
+    /// claiming 60645 × 28783 pixels made rawler allocate 3.5 GB before
+    /// decoding (an abort where memory is limited).
+    #[test]
+    fn huge_quicktake_dimensions_are_refused_before_decoding() {
+        let bytes = quicktake_claiming(60645, 28783);
+        assert_eq!(peek_quicktake_dimensions(&bytes), Some((60645, 28783)));
+        let err = decode_bytes_with_limits(&bytes, &Limits::default()).unwrap_err();
+        assert!(matches!(err, Error::Limit(_)), "{err}");
+        assert!(err.to_string().contains("60645x28783"), "{err}");
+        // Portrait headers are turned by the decoder: the same pixel count.
+        let turned = quicktake_claiming(28783, 60645);
+        assert_eq!(peek_quicktake_dimensions(&turned), Some((60645, 28783)));
+        // A real QuickTake 100 size passes the peek.
+        let small = quicktake_claiming(640, 480);
+        assert!(Limits::default().check_before_decode(&small).is_ok());
+        assert_eq!(peek_quicktake_dimensions(b"qktk"), None);
+    }
+
     #[test]
     fn file_size_limit() {
         let limits = Limits {
@@ -413,6 +494,43 @@ mod tests {
         let err = check_tiff_entries(&b).unwrap_err();
         assert!(err.contains("0x0100"), "{err}");
         assert!(check_tiff_entries(b"not a tiff").is_ok());
+    }
+
+    /// Found by fuzzing (`fuzz/`, target `decode`): an EXIF pointer of 0
+    /// makes rawler read the file's header as an IFD, whose "entries" claim
+    /// gigabytes (it allocated 4 GB before reading one).
+    #[test]
+    fn a_sub_ifd_pointer_of_zero_is_checked_as_rawler_reads_it() {
+        let mut b = b"II*\0".to_vec();
+        b.extend(8u32.to_le_bytes());
+        b.extend(2u16.to_le_bytes());
+        // ImageWidth = 0xFFFFFFF0: in the header-as-IFD, the count of an
+        // entry of unknown type (one byte each): 4 GB.
+        for (tag, value) in [(0x0100u16, 0xFFFF_FFF0u32), (0x8769, 0)] {
+            b.extend(tag.to_le_bytes());
+            b.extend(4u16.to_le_bytes());
+            b.extend(1u32.to_le_bytes());
+            b.extend(value.to_le_bytes());
+        }
+        b.extend(0u32.to_le_bytes());
+        let err = check_tiff_entries(&b).unwrap_err();
+        assert!(err.contains("in a file of 38 bytes"), "{err}");
+        let err = crate::decode::decode_bytes(&b).unwrap_err();
+        assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+
+        // A pointer past the end leads nowhere, unless its type is unknown:
+        // rawler then takes the first byte of the value (0 here) instead.
+        let mut past_end = b.clone();
+        past_end[30..34].copy_from_slice(&0x100u32.to_le_bytes());
+        assert!(check_tiff_entries(&past_end).is_ok());
+        let mut unknown = past_end.clone();
+        unknown[24..26].copy_from_slice(&0u16.to_le_bytes());
+        assert!(check_tiff_entries(&unknown).is_err());
+
+        // Other magic numbers rawler accepts are checked too.
+        let mut olympus = b.clone();
+        olympus[2..4].copy_from_slice(b"RS");
+        assert!(check_tiff_entries(&olympus).is_err());
     }
 
     #[test]

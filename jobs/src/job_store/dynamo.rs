@@ -26,12 +26,21 @@
 //! a job cannot both win, and a renewal, completion or failure only lands
 //! while the caller's lease token is the job's. Index queries are eventually
 //! consistent, which only means a just-created job may be found a moment later.
+//!
+//! A write can land while its answer is lost (a dropped connection); a retry
+//! then fails on the revision it changed. The SDK's idempotency token covers
+//! its own retries of a `TransactWriteItems` on DynamoDB, but not the worker's
+//! retry of the whole call (nor emulators), so the store recognises its own
+//! writes: a claim by its lease token in `lease_owner`, a completion, failure
+//! or release by the lease token it leaves in [`CLOSED_BY`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
@@ -53,6 +62,14 @@ pub const STATUS_INDEX: &str = "by_status";
 pub const CLIENT_INDEX: &str = "by_client";
 /// The time-to-live attribute.
 pub const TTL_ATTRIBUTE: &str = "expires_at_ttl";
+/// The attribute of a job item that holds the lease token of the change
+/// that ended the lease (completion, failure, release). A retried change
+/// whose first try landed but whose answer was lost (a dropped connection;
+/// a retry the SDK's idempotency token does not cover, such as the worker's
+/// own) finds its token there and succeeds, instead of reading the job's
+/// new state as a lost lease. Only a retry does: the store remembers (in
+/// memory) the leases whose last change failed with its outcome unknown.
+pub const CLOSED_BY: &str = "closed_by";
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -78,18 +95,23 @@ pub struct DynamoJobStore {
     client: Client,
     table: String,
     options: TableOptions,
+    /// Lease tokens whose last change failed with the outcome of its write
+    /// unknown (see [`CLOSED_BY`]); the oldest are forgotten first.
+    in_doubt: Arc<Mutex<VecDeque<String>>>,
 }
+
+/// How many lease tokens [`DynamoJobStore`] keeps in doubt at most.
+const MAX_IN_DOUBT: usize = 1024;
 
 fn backend(e: impl std::fmt::Display) -> JobStoreError {
     JobStoreError::Backend(e.to_string())
 }
 
-fn sdk<E, R>(what: &str, e: SdkError<E, R>) -> JobStoreError
+fn sdk<E>(what: &str, e: SdkError<E, HttpResponse>) -> JobStoreError
 where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    JobStoreError::Backend(format!("{what}: {}", DisplayErrorContext(&e)))
+    JobStoreError::Backend(format!("{what}: {}", crate::aws::sdk_error_text(&e)))
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -169,6 +191,7 @@ impl DynamoJobStore {
             client,
             table: table.into(),
             options: TableOptions::default(),
+            in_doubt: Arc::default(),
         }
     }
 
@@ -229,7 +252,12 @@ impl DynamoJobStore {
         }
     }
 
-    fn job_item(&self, job: &Job, rev: i64) -> Result<Item, JobStoreError> {
+    fn job_item(
+        &self,
+        job: &Job,
+        rev: i64,
+        closed_by: Option<&str>,
+    ) -> Result<Item, JobStoreError> {
         let mut item = Item::new();
         item.insert("pk".into(), s(job_pk(&job.id)));
         item.insert("sk".into(), s("job"));
@@ -272,6 +300,9 @@ impl DynamoJobStore {
         item.insert("created_at".into(), n(job.created_at));
         item.insert("updated_at".into(), n(job.updated_at));
         item.insert("rev".into(), n(rev));
+        if let Some(token) = closed_by {
+            item.insert(CLOSED_BY.into(), s(token));
+        }
         if let Some(done) = job.finished_at {
             item.insert(TTL_ATTRIBUTE.into(), self.ttl_from(done));
         }
@@ -352,16 +383,22 @@ impl DynamoJobStore {
     }
 
     /// Replace the job item read at revision `rev` by `job`, with its audit
-    /// entry; `false` if the item changed since it was read.
+    /// entry; `false` if the item changed since it was read. `closed_by`:
+    /// the lease token of the change that ends a lease (see [`CLOSED_BY`]).
     async fn write_job(
         &self,
         job: &Job,
         rev: i64,
         entry: Option<Entry>,
+        closed_by: Option<&str>,
     ) -> Result<bool, JobStoreError> {
         let mut values = Item::new();
         values.insert(":rev".into(), n(rev));
-        let mut items = vec![self.put_item(self.job_item(job, rev + 1)?, "rev = :rev", values)?];
+        let mut items = vec![self.put_item(
+            self.job_item(job, rev + 1, closed_by)?,
+            "rev = :rev",
+            values,
+        )?];
         if let Some(e) = entry {
             items.push(self.put_item(
                 self.entry_item(&job.id, &e, job.updated_at),
@@ -374,33 +411,100 @@ impl DynamoJobStore {
 
     /// The job and its revision, read consistently.
     async fn read_job(&self, id: &str) -> Result<Option<(Job, i64)>, JobStoreError> {
+        Ok(self.read_job_closed(id).await?.map(|(j, rev, _)| (j, rev)))
+    }
+
+    /// The job, its revision and its [`CLOSED_BY`] token, read consistently.
+    async fn read_job_closed(
+        &self,
+        id: &str,
+    ) -> Result<Option<(Job, i64, Option<String>)>, JobStoreError> {
         match self.get_item(&job_pk(id), "job").await? {
             None => Ok(None),
-            Some(item) => Ok(Some((job_from_item(&item)?, get_n(&item, "rev")?))),
+            Some(item) => Ok(Some((
+                job_from_item(&item)?,
+                get_n(&item, "rev")?,
+                opt_s(&item, CLOSED_BY)?,
+            ))),
+        }
+    }
+
+    fn in_doubt(&self) -> MutexGuard<'_, VecDeque<String>> {
+        self.in_doubt
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Remember that a write under `token` may have landed unseen.
+    fn doubt(&self, token: &str) {
+        let mut set = self.in_doubt();
+        if !set.iter().any(|t| t == token) {
+            if set.len() >= MAX_IN_DOUBT {
+                set.pop_front();
+            }
+            set.push_back(token.to_string());
+        }
+    }
+
+    /// Whether a write under `token` may have landed unseen (forgetting it).
+    fn take_doubt(&self, token: &str) -> bool {
+        let mut set = self.in_doubt();
+        match set.iter().position(|t| t == token) {
+            Some(i) => set.remove(i).is_some(),
+            None => false,
         }
     }
 
     /// Apply `change` to the job held under `lease` until it lands or the
     /// lease is gone; `change` gets the job as read and returns the new job
     /// and its audit entry. `None`: the lease was lost.
+    ///
+    /// A change that landed but whose answer was lost is recognised by the
+    /// lease token it left in [`CLOSED_BY`] — in this call (the SDK's retry
+    /// failed on the revision the landed write changed) or in the next call
+    /// with this lease after one that failed with its write's outcome unknown
+    /// (the caller retries) — and `landed` makes the result from the job as
+    /// it is (`None` if the lease ended otherwise). A separate call with a
+    /// lease that ended says it is lost, as with every store.
     async fn change_leased<T>(
         &self,
         lease: &Lease,
         mut change: impl FnMut(&Job, i64) -> (Job, Entry, T) + Send,
+        landed: impl Fn(&Job) -> Option<T> + Send,
     ) -> Result<Option<T>, JobStoreError> {
+        let token = lease.token.as_str();
+        let mut wrote = self.take_doubt(token);
         for _ in 0..20 {
-            let Some((job, rev)) = self.read_job(&lease.job_id).await? else {
+            let read = match self.read_job_closed(&lease.job_id).await {
+                Ok(read) => read,
+                Err(e) => {
+                    if wrote {
+                        self.doubt(token);
+                    }
+                    return Err(e);
+                }
+            };
+            let Some((job, rev, closed_by)) = read else {
                 return Ok(None);
             };
-            if job.status != JobStatus::Running || job.lease_owner.as_deref() != Some(&lease.token)
-            {
+            if job.status != JobStatus::Running || job.lease_owner.as_deref() != Some(token) {
+                if wrote && job.status != JobStatus::Running && closed_by.as_deref() == Some(token)
+                {
+                    return Ok(landed(&job));
+                }
                 return Ok(None);
             }
             let (new, entry, result) = change(&job, now_millis());
-            if self.write_job(&new, rev, Some(entry)).await? {
-                return Ok(Some(result));
+            match self.write_job(&new, rev, Some(entry), Some(token)).await {
+                Ok(true) => return Ok(Some(result)),
+                // A renewal (or a racing claim) changed the item, or this
+                // very write landed and only its answer was lost: read again.
+                Ok(false) => wrote = true,
+                Err(e) => {
+                    self.doubt(token);
+                    return Err(e);
+                }
             }
-            // A renewal (or a racing claim) changed the item: read again.
         }
         Err(JobStoreError::Backend(format!(
             "job {} keeps changing under this worker",
@@ -517,7 +621,7 @@ impl DynamoJobStore {
             worker_id: job.worker_id.clone(),
             detail: Some("lease expired on the last allowed attempt".into()),
         };
-        self.write_job(&new, rev, Some(entry)).await
+        self.write_job(&new, rev, Some(entry), None).await
     }
 }
 
@@ -685,7 +789,7 @@ impl JobStore for DynamoJobStore {
         };
         let items = vec![
             self.put_item(
-                self.job_item(&job, 1)?,
+                self.job_item(&job, 1, None)?,
                 "attribute_not_exists(pk)",
                 Item::new(),
             )?,
@@ -806,16 +910,28 @@ impl JobStore for DynamoJobStore {
                 worker_id: Some(worker_id.to_string()),
                 detail: expired.then(|| "previous lease expired".to_string()),
             };
-            if self.write_job(&claimed, rev, Some(entry)).await? {
-                let lease = Lease {
-                    job_id: claimed.id.clone(),
-                    token,
-                    worker_id: worker_id.to_string(),
-                    attempt: claimed.attempts,
+            let written = self.write_job(&claimed, rev, Some(entry), None).await;
+            if !matches!(written, Ok(true)) {
+                // Lost the race, or the answer to a claim that landed was
+                // lost (the SDK's retry then fails on the revision, or gives
+                // up): the lease token tells.
+                let mine = match self.read_job(&claimed.id).await {
+                    Ok(Some((now, _))) => now.lease_owner.as_deref() == Some(token.as_str()),
+                    Ok(None) | Err(_) => false,
                 };
-                return Ok(Some((claimed, lease)));
+                if !mine {
+                    written?;
+                    // Another worker won this one: try the next.
+                    continue;
+                }
             }
-            // Another worker won this one: try the next.
+            let lease = Lease {
+                job_id: claimed.id.clone(),
+                token,
+                worker_id: worker_id.to_string(),
+                attempt: claimed.attempts,
+            };
+            return Ok(Some((claimed, lease)));
         }
         Ok(None)
     }
@@ -856,25 +972,29 @@ impl JobStore for DynamoJobStore {
         timings: &[(String, f64)],
     ) -> Result<bool, JobStoreError> {
         let done = self
-            .change_leased(lease, |job, now| {
-                let mut new = job.clone();
-                new.status = JobStatus::Completed;
-                new.outputs = outputs.to_vec();
-                new.timings = timings.to_vec();
-                new.error = None;
-                new.lease_owner = None;
-                new.lease_expires_at = None;
-                new.updated_at = now;
-                new.finished_at = Some(now);
-                let entry = Entry {
-                    from: Some(JobStatus::Running),
-                    to: JobStatus::Completed,
-                    attempt: lease.attempt,
-                    worker_id: Some(lease.worker_id.clone()),
-                    detail: None,
-                };
-                (new, entry, ())
-            })
+            .change_leased(
+                lease,
+                |job, now| {
+                    let mut new = job.clone();
+                    new.status = JobStatus::Completed;
+                    new.outputs = outputs.to_vec();
+                    new.timings = timings.to_vec();
+                    new.error = None;
+                    new.lease_owner = None;
+                    new.lease_expires_at = None;
+                    new.updated_at = now;
+                    new.finished_at = Some(now);
+                    let entry = Entry {
+                        from: Some(JobStatus::Running),
+                        to: JobStatus::Completed,
+                        attempt: lease.attempt,
+                        worker_id: Some(lease.worker_id.clone()),
+                        detail: None,
+                    };
+                    (new, entry, ())
+                },
+                |job| (job.status == JobStatus::Completed).then_some(()),
+            )
             .await?;
         Ok(done.is_some())
     }
@@ -887,63 +1007,75 @@ impl JobStore for DynamoJobStore {
         timings: &[(String, f64)],
     ) -> Result<FailOutcome, JobStoreError> {
         let outcome = self
-            .change_leased(lease, |job, now| {
-                let retry = retryable && job.attempts < job.max_attempts;
-                let (to, finished, message) = if retry {
-                    (JobStatus::Pending, None, error.to_string())
-                } else if retryable {
-                    (
-                        JobStatus::Failed,
-                        Some(now),
-                        format!("{error} (gave up after {} attempts)", job.attempts),
-                    )
-                } else {
-                    (JobStatus::Failed, Some(now), error.to_string())
-                };
-                let mut new = job.clone();
-                new.status = to;
-                new.error = Some(message.clone());
-                new.timings = timings.to_vec();
-                new.lease_owner = None;
-                new.lease_expires_at = None;
-                new.updated_at = now;
-                new.finished_at = finished;
-                let entry = Entry {
-                    from: Some(JobStatus::Running),
-                    to,
-                    attempt: lease.attempt,
-                    worker_id: Some(lease.worker_id.clone()),
-                    detail: Some(message),
-                };
-                let outcome = if retry {
-                    FailOutcome::Retry
-                } else {
-                    FailOutcome::Failed
-                };
-                (new, entry, outcome)
-            })
+            .change_leased(
+                lease,
+                |job, now| {
+                    let retry = retryable && job.attempts < job.max_attempts;
+                    let (to, finished, message) = if retry {
+                        (JobStatus::Pending, None, error.to_string())
+                    } else if retryable {
+                        (
+                            JobStatus::Failed,
+                            Some(now),
+                            format!("{error} (gave up after {} attempts)", job.attempts),
+                        )
+                    } else {
+                        (JobStatus::Failed, Some(now), error.to_string())
+                    };
+                    let mut new = job.clone();
+                    new.status = to;
+                    new.error = Some(message.clone());
+                    new.timings = timings.to_vec();
+                    new.lease_owner = None;
+                    new.lease_expires_at = None;
+                    new.updated_at = now;
+                    new.finished_at = finished;
+                    let entry = Entry {
+                        from: Some(JobStatus::Running),
+                        to,
+                        attempt: lease.attempt,
+                        worker_id: Some(lease.worker_id.clone()),
+                        detail: Some(message),
+                    };
+                    let outcome = if retry {
+                        FailOutcome::Retry
+                    } else {
+                        FailOutcome::Failed
+                    };
+                    (new, entry, outcome)
+                },
+                |job| match job.status {
+                    JobStatus::Pending => Some(FailOutcome::Retry),
+                    JobStatus::Failed => Some(FailOutcome::Failed),
+                    JobStatus::Running | JobStatus::Completed => None,
+                },
+            )
             .await?;
         Ok(outcome.unwrap_or(FailOutcome::LeaseLost))
     }
 
     async fn release(&self, lease: &Lease, reason: &str) -> Result<bool, JobStoreError> {
         let done = self
-            .change_leased(lease, |job, now| {
-                let mut new = job.clone();
-                new.status = JobStatus::Pending;
-                new.attempts = job.attempts.saturating_sub(1);
-                new.lease_owner = None;
-                new.lease_expires_at = None;
-                new.updated_at = now;
-                let entry = Entry {
-                    from: Some(JobStatus::Running),
-                    to: JobStatus::Pending,
-                    attempt: lease.attempt,
-                    worker_id: Some(lease.worker_id.clone()),
-                    detail: Some(reason.to_string()),
-                };
-                (new, entry, ())
-            })
+            .change_leased(
+                lease,
+                |job, now| {
+                    let mut new = job.clone();
+                    new.status = JobStatus::Pending;
+                    new.attempts = job.attempts.saturating_sub(1);
+                    new.lease_owner = None;
+                    new.lease_expires_at = None;
+                    new.updated_at = now;
+                    let entry = Entry {
+                        from: Some(JobStatus::Running),
+                        to: JobStatus::Pending,
+                        attempt: lease.attempt,
+                        worker_id: Some(lease.worker_id.clone()),
+                        detail: Some(reason.to_string()),
+                    };
+                    (new, entry, ())
+                },
+                |job| (job.status == JobStatus::Pending).then_some(()),
+            )
             .await?;
         Ok(done.is_some())
     }

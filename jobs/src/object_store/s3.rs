@@ -19,7 +19,8 @@
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
@@ -105,12 +106,11 @@ fn io_error(key: &str, message: String) -> StoreError {
     }
 }
 
-fn sdk_error<E, R>(key: &str, e: SdkError<E, R>) -> StoreError
+fn sdk_error<E>(key: &str, e: SdkError<E, HttpResponse>) -> StoreError
 where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    io_error(key, DisplayErrorContext(&e).to_string())
+    io_error(key, crate::aws::sdk_error_text(&e))
 }
 
 fn status_of<E, R: HasStatus>(e: &SdkError<E, R>) -> Option<u16> {
@@ -370,7 +370,7 @@ impl S3ObjectStore {
                 .send()
                 .await
             {
-                tracing::warn!(key = %key, error = %DisplayErrorContext(&e), "could not abort a multipart upload");
+                tracing::warn!(key = %key, error = %crate::aws::sdk_error_text(&e), "could not abort a multipart upload");
             }
         }
         result
