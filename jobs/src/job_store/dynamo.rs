@@ -522,9 +522,7 @@ impl DynamoJobStore {
         client: Option<&str>,
         limit: Option<usize>,
     ) -> Result<Vec<Job>, JobStoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
+        self.query_jobs(limit, |start| {
             let mut q = self
                 .client
                 .query()
@@ -533,7 +531,7 @@ impl DynamoJobStore {
                 .key_condition_expression("job_status = :s")
                 .expression_attribute_values(":s", s(status.as_str()))
                 .scan_index_forward(ascending)
-                .set_exclusive_start_key(start.take());
+                .set_exclusive_start_key(start);
             let mut filters = Vec::new();
             if let Some(now) = lease_expired_before {
                 filters.push("lease_expires < :now");
@@ -546,22 +544,9 @@ impl DynamoJobStore {
             if !filters.is_empty() {
                 q = q.filter_expression(filters.join(" AND "));
             }
-            if let Some(l) = limit {
-                q = q.limit(i32::try_from(l.clamp(1, 1000)).unwrap_or(1000));
-            }
-            let page = q.send().await.map_err(|e| sdk("Query", e))?;
-            for item in page.items() {
-                out.push(job_from_item(item)?);
-            }
-            if limit.is_some_and(|l| out.len() >= l) {
-                break;
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
-        Ok(out)
+            q
+        })
+        .await
     }
 
     async fn query_client(
@@ -570,9 +555,7 @@ impl DynamoJobStore {
         status: Option<JobStatus>,
         limit: Option<usize>,
     ) -> Result<Vec<Job>, JobStoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
+        self.query_jobs(limit, |start| {
             let mut q = self
                 .client
                 .query()
@@ -581,12 +564,28 @@ impl DynamoJobStore {
                 .key_condition_expression("job_client = :c")
                 .expression_attribute_values(":c", s(client))
                 .scan_index_forward(false)
-                .set_exclusive_start_key(start.take());
+                .set_exclusive_start_key(start);
             if let Some(st) = status {
                 q = q
                     .filter_expression("job_status = :s")
                     .expression_attribute_values(":s", s(st.as_str()));
             }
+            q
+        })
+        .await
+    }
+
+    /// Run the query `build` makes for each page (given the page's start key),
+    /// collecting jobs until the pages end or `limit` jobs are read.
+    async fn query_jobs(
+        &self,
+        limit: Option<usize>,
+        build: impl Fn(Option<Item>) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<Job>, JobStoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut q = build(start.take());
             if let Some(l) = limit {
                 q = q.limit(i32::try_from(l.clamp(1, 1000)).unwrap_or(1000));
             }
