@@ -62,8 +62,50 @@ fn row(buf: &[f32], y: usize, w: usize) -> &[f32] {
     &buf[y * w..(y + 1) * w]
 }
 
+/// `n` values of `r` starting at column `s + d`: the neighbour `d` columns
+/// away of every column in `s..s + n`. Slicing once per row up front lets the
+/// compiler drop bounds checks and vectorise the loops, which index `0..n`.
+#[inline(always)]
+fn win(r: &[f32], s: usize, d: isize, n: usize) -> &[f32] {
+    &r[s.wrapping_add_signed(d)..][..n]
+}
+
+/// `rows!(out, [a = slice_a, b = slice_b, ...], expr)`: `out[i] = expr` for
+/// every `i` in `0..out.len()`, where `expr` sees the `i`-th value of every
+/// input under its name. The loop is the body of its own function, so the
+/// output is known not to alias the inputs and the compiler vectorises it
+/// without run-time overlap checks (which it gives up on past a few inputs).
+macro_rules! rows {
+    ($out:expr, [$($name:ident = $src:expr),* $(,)?], $body:expr) => {{
+        #[inline(always)]
+        #[allow(clippy::too_many_arguments)]
+        fn kernel(o: &mut [f32], $($name: &[f32]),*) {
+            let n = o.len();
+            $(let $name = &$name[..n];)*
+            for i in 0..n {
+                $(let $name = $name[i];)*
+                o[i] = $body;
+            }
+        }
+        kernel($out, $($src),*)
+    }};
+}
+
+/// Copy the values of `src` (which starts at column `s`) into `dst` at every
+/// second column from `x0` to before `end`.
+#[inline(always)]
+fn scatter_every_other(src: &[f32], s: usize, x0: usize, end: usize, dst: &mut [f32]) {
+    for x in (x0..end).step_by(2) {
+        dst[x] = src[x - s];
+    }
+}
+
 /// The RCD kernel body; `#[inline(always)]` so that every CPU-feature variant
 /// in [`crate::simd`] compiles its own copy.
+///
+/// The estimates of steps 2–4 are needed at every second column only; they
+/// are computed for whole rows (contiguous, branch-free loops that the
+/// compiler vectorises) and then copied to the columns that need them.
 #[inline(always)]
 pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
     let (w, h) = (tile.w, tile.h);
@@ -81,230 +123,301 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
     // Step 1: vertical/horizontal discrimination. t0 = squared vertical
     // high-pass, t1 = squared horizontal high-pass.
     for y in 3..h - 3 {
-        let (cm3, cm2, cm1) = (row(c, y - 3, w), row(c, y - 2, w), row(c, y - 1, w));
-        let (c0, cp1, cp2, cp3) = (
-            row(c, y, w),
-            row(c, y + 1, w),
-            row(c, y + 2, w),
-            row(c, y + 3, w),
+        let n = w - 6;
+        let rows = [-3isize, -2, -1, 0, 1, 2, 3]
+            .map(|d| win(row(c, y.wrapping_add_signed(d), w), 3, 0, n));
+        crate::simd::highpass::vertical_wide(rows, &mut t0[y * w + 3..][..n]);
+        let r = |d: isize| win(row(c, y, w), 3, d, n);
+        rows!(
+            &mut t1[y * w + 3..][..n],
+            [
+                l3 = r(-3),
+                l2 = r(-2),
+                l1 = r(-1),
+                m = r(0),
+                r1 = r(1),
+                r2 = r(2),
+                r3 = r(3)
+            ],
+            sq((l3 - l1 - r1 + r3) - 3.0 * (l2 + r2) + 6.0 * m)
         );
-        let t0r = &mut t0[y * w..(y + 1) * w];
-        let rows = [cm3, cm2, cm1, c0, cp1, cp2, cp3].map(|r| &r[3..w - 3]);
-        crate::simd::highpass::vertical_wide(rows, &mut t0r[3..w - 3]);
-        let t1r = &mut t1[y * w..(y + 1) * w];
-        for x in 3..w - 3 {
-            t1r[x] = sq((c0[x - 3] - c0[x - 1] - c0[x + 1] + c0[x + 3])
-                - 3.0 * (c0[x - 2] + c0[x + 2])
-                + 6.0 * c0[x]);
-        }
     }
     for y in 4..h - 4 {
-        let (a, b, d) = (row(t0, y - 1, w), row(t0, y, w), row(t0, y + 1, w));
-        let hr = row(t1, y, w);
-        let out = &mut vh[y * w..(y + 1) * w];
-        for x in 4..w - 4 {
-            let v = (a[x] + b[x] + d[x]).max(EPS_SQ);
-            let hs = (hr[x - 1] + hr[x] + hr[x + 1]).max(EPS_SQ);
-            out[x] = v / (v + hs);
-        }
+        let n = w - 8;
+        let t = |dy: usize| win(row(t0, y + dy - 1, w), 4, 0, n);
+        let hz = |d: isize| win(row(t1, y, w), 4, d, n);
+        rows!(
+            &mut vh[y * w + 4..][..n],
+            [
+                a = t(0),
+                b = t(1),
+                d = t(2),
+                hl = hz(-1),
+                hm = hz(0),
+                hr = hz(1)
+            ],
+            {
+                let v = (a + b + d).max(EPS_SQ);
+                let hs = (hl + hm + hr).max(EPS_SQ);
+                v / (v + hs)
+            }
+        );
     }
 
     // Step 2.1: low-pass filter (needed at red/blue sites; computed everywhere).
     for y in 1..h - 1 {
-        let (cm, c0, cp) = (row(c, y - 1, w), row(c, y, w), row(c, y + 1, w));
-        let out = &mut t0[y * w..(y + 1) * w];
-        for x in 1..w - 1 {
-            out[x] = c0[x]
-                + 0.5 * (cm[x] + cp[x] + c0[x - 1] + c0[x + 1])
-                + 0.25 * (cm[x - 1] + cm[x + 1] + cp[x - 1] + cp[x + 1]);
-        }
+        let n = w - 2;
+        let r = |dy: isize, dx: isize| win(row(c, y.wrapping_add_signed(dy), w), 1, dx, n);
+        rows!(
+            &mut t0[y * w + 1..][..n],
+            [
+                ml = r(-1, -1),
+                mm = r(-1, 0),
+                mr = r(-1, 1),
+                l = r(0, -1),
+                m = r(0, 0),
+                rt = r(0, 1),
+                pl = r(1, -1),
+                pm = r(1, 0),
+                pr = r(1, 1),
+            ],
+            m + 0.5 * (mm + pm + l + rt) + 0.25 * (ml + mr + pl + pr)
+        );
     }
     // Step 2.2: green.
     gg[..].copy_from_slice(c);
     for y in 5..h - 5 {
-        let x0 = first(5, y, false);
-        let (cm4, cm3, cm2, cm1) = (
-            row(c, y - 4, w),
-            row(c, y - 3, w),
-            row(c, y - 2, w),
-            row(c, y - 1, w),
+        let (s, n) = (5, w - 10);
+        let cw = |dy: isize, dx: isize| win(row(c, y.wrapping_add_signed(dy), w), s, dx, n);
+        let lw = |dy: isize, dx: isize| win(row(t0, y.wrapping_add_signed(dy), w), s, dx, n);
+        let vw = |dy: isize, dx: isize| win(row(vh, y.wrapping_add_signed(dy), w), s, dx, n);
+        rows!(
+            &mut tmp[..n],
+            [
+                m4 = cw(-4, 0),
+                m3 = cw(-3, 0),
+                m2 = cw(-2, 0),
+                m1 = cw(-1, 0),
+                cv = cw(0, 0),
+                p1 = cw(1, 0),
+                p2 = cw(2, 0),
+                p3 = cw(3, 0),
+                p4 = cw(4, 0),
+                w4 = cw(0, -4),
+                w3 = cw(0, -3),
+                w2 = cw(0, -2),
+                w1 = cw(0, -1),
+                e1 = cw(0, 1),
+                e2 = cw(0, 2),
+                e3 = cw(0, 3),
+                e4 = cw(0, 4),
+                lm2 = lw(-2, 0),
+                lp2 = lw(2, 0),
+                lw2 = lw(0, -2),
+                l0 = lw(0, 0),
+                le2 = lw(0, 2),
+                vml = vw(-1, -1),
+                vmr = vw(-1, 1),
+                vpl = vw(1, -1),
+                vpr = vw(1, 1),
+                v0 = vw(0, 0),
+            ],
+            {
+                let ng =
+                    EPS + (m1 - p1).abs() + (cv - m2).abs() + (m1 - m3).abs() + (m2 - m4).abs();
+                let sg =
+                    EPS + (m1 - p1).abs() + (cv - p2).abs() + (p1 - p3).abs() + (p2 - p4).abs();
+                let wg =
+                    EPS + (w1 - e1).abs() + (cv - w2).abs() + (w1 - w3).abs() + (w2 - w4).abs();
+                let eg =
+                    EPS + (w1 - e1).abs() + (cv - e2).abs() + (e1 - e3).abs() + (e2 - e4).abs();
+                let l2 = 2.0 * l0;
+                let ne = m1 * l2 / (EPS + l0 + lm2);
+                let se = p1 * l2 / (EPS + l0 + lp2);
+                let we = w1 * l2 / (EPS + l0 + lw2);
+                let ee = e1 * l2 / (EPS + l0 + le2);
+                let v_est = (sg * ne + ng * se) / (ng + sg);
+                let h_est = (wg * ee + eg * we) / (eg + wg);
+                let nb = 0.25 * (vml + vmr + vpl + vpr);
+                intp(refine(v0, nb), h_est, v_est)
+            }
         );
-        let (c0, cp1, cp2, cp3, cp4) = (
-            row(c, y, w),
-            row(c, y + 1, w),
-            row(c, y + 2, w),
-            row(c, y + 3, w),
-            row(c, y + 4, w),
+        scatter_every_other(
+            &tmp[..n],
+            s,
+            first(s, y, false),
+            w - s,
+            &mut gg[y * w..(y + 1) * w],
         );
-        let (lm2, l0, lp2) = (row(t0, y - 2, w), row(t0, y, w), row(t0, y + 2, w));
-        let (vm, v0, vp) = (row(vh, y - 1, w), row(vh, y, w), row(vh, y + 1, w));
-        let g = &mut gg[y * w..(y + 1) * w];
-        for x in (x0..w - 5).step_by(2) {
-            let cv = c0[x];
-            let ng = EPS
-                + (cm1[x] - cp1[x]).abs()
-                + (cv - cm2[x]).abs()
-                + (cm1[x] - cm3[x]).abs()
-                + (cm2[x] - cm4[x]).abs();
-            let sg = EPS
-                + (cm1[x] - cp1[x]).abs()
-                + (cv - cp2[x]).abs()
-                + (cp1[x] - cp3[x]).abs()
-                + (cp2[x] - cp4[x]).abs();
-            let wg = EPS
-                + (c0[x - 1] - c0[x + 1]).abs()
-                + (cv - c0[x - 2]).abs()
-                + (c0[x - 1] - c0[x - 3]).abs()
-                + (c0[x - 2] - c0[x - 4]).abs();
-            let eg = EPS
-                + (c0[x - 1] - c0[x + 1]).abs()
-                + (cv - c0[x + 2]).abs()
-                + (c0[x + 1] - c0[x + 3]).abs()
-                + (c0[x + 2] - c0[x + 4]).abs();
-            let l2 = 2.0 * l0[x];
-            let ne = cm1[x] * l2 / (EPS + l0[x] + lm2[x]);
-            let se = cp1[x] * l2 / (EPS + l0[x] + lp2[x]);
-            let we = c0[x - 1] * l2 / (EPS + l0[x] + l0[x - 2]);
-            let ee = c0[x + 1] * l2 / (EPS + l0[x] + l0[x + 2]);
-            let v_est = (sg * ne + ng * se) / (ng + sg);
-            let h_est = (wg * ee + eg * we) / (eg + wg);
-            let nb = 0.25 * (vm[x - 1] + vm[x + 1] + vp[x - 1] + vp[x + 1]);
-            let d = refine(v0[x], nb);
-            g[x] = intp(d, h_est, v_est);
-        }
     }
 
     // Step 3.1: diagonal discrimination (needed at red/blue sites; computed
     // everywhere).
     for y in 3..h - 3 {
-        let (cm3, cm2, cm1) = (row(c, y - 3, w), row(c, y - 2, w), row(c, y - 1, w));
-        let (c0, cp1, cp2, cp3) = (
-            row(c, y, w),
-            row(c, y + 1, w),
-            row(c, y + 2, w),
-            row(c, y + 3, w),
+        let n = w - 6;
+        let r = |dy: isize, dx: isize| win(row(c, y.wrapping_add_signed(dy), w), 3, dx, n);
+        rows!(
+            &mut t0[y * w + 3..][..n],
+            [
+                a3 = r(-3, -3),
+                a2 = r(-2, -2),
+                a1 = r(-1, -1),
+                m = r(0, 0),
+                b1 = r(1, 1),
+                b2 = r(2, 2),
+                b3 = r(3, 3)
+            ],
+            sq((a3 - a1 - b1 + b3) - 3.0 * (a2 + b2) + 6.0 * m)
         );
-        let t0r = &mut t0[y * w..(y + 1) * w];
-        for x in 3..w - 3 {
-            t0r[x] = sq((cm3[x - 3] - cm1[x - 1] - cp1[x + 1] + cp3[x + 3])
-                - 3.0 * (cm2[x - 2] + cp2[x + 2])
-                + 6.0 * c0[x]);
-        }
-        let t1r = &mut t1[y * w..(y + 1) * w];
-        for x in 3..w - 3 {
-            t1r[x] = sq((cm3[x + 3] - cm1[x + 1] - cp1[x - 1] + cp3[x - 3])
-                - 3.0 * (cm2[x + 2] + cp2[x - 2])
-                + 6.0 * c0[x]);
-        }
+        rows!(
+            &mut t1[y * w + 3..][..n],
+            [
+                a3 = r(-3, 3),
+                a2 = r(-2, 2),
+                a1 = r(-1, 1),
+                m = r(0, 0),
+                b1 = r(1, -1),
+                b2 = r(2, -2),
+                b3 = r(3, -3)
+            ],
+            sq((a3 - a1 - b1 + b3) - 3.0 * (a2 + b2) + 6.0 * m)
+        );
     }
     for y in 4..h - 4 {
-        let (am, a0, ap) = (row(t0, y - 1, w), row(t0, y, w), row(t0, y + 1, w));
-        let (bm, b0, bp) = (row(t1, y - 1, w), row(t1, y, w), row(t1, y + 1, w));
-        let out = &mut pq[y * w..(y + 1) * w];
-        for x in 4..w - 4 {
-            let p = (am[x - 1] + a0[x] + ap[x + 1]).max(EPS_SQ);
-            let q = (bm[x + 1] + b0[x] + bp[x - 1]).max(EPS_SQ);
-            out[x] = p / (p + q);
-        }
+        let n = w - 8;
+        let a = |d: isize| win(row(t0, y.wrapping_add_signed(d), w), 4, d, n);
+        let b = |d: isize| win(row(t1, y.wrapping_add_signed(d), w), 4, -d, n);
+        rows!(
+            &mut pq[y * w + 4..][..n],
+            [
+                am = a(-1),
+                a0 = a(0),
+                ap = a(1),
+                bm = b(-1),
+                b0 = b(0),
+                bp = b(1)
+            ],
+            {
+                let p = (am + a0 + ap).max(EPS_SQ);
+                let q = (bm + b0 + bp).max(EPS_SQ);
+                p / (p + q)
+            }
+        );
     }
 
     // Step 3.2: red at blue, blue at red. The known colour goes straight in.
     rr[..].copy_from_slice(c);
     bb[..].copy_from_slice(c);
     for y in 8..h - 8 {
-        let x0 = first(8, y, false);
-        let (cm3, cm1, cp1, cp3) = (
-            row(c, y - 3, w),
-            row(c, y - 1, w),
-            row(c, y + 1, w),
-            row(c, y + 3, w),
+        let (s, n) = (8, w - 16);
+        let cw = |dy: isize, dx: isize| win(row(c, y.wrapping_add_signed(dy), w), s, dx, n);
+        let gw = |dy: isize, dx: isize| win(row(gg, y.wrapping_add_signed(dy), w), s, dx, n);
+        let pw = |dy: isize, dx: isize| win(row(pq, y.wrapping_add_signed(dy), w), s, dx, n);
+        // d = +(w+1) diagonal, e = +(w-1) diagonal.
+        rows!(
+            &mut tmp[..n],
+            [
+                md1 = cw(-1, -1),
+                pd1 = cw(1, 1),
+                md3 = cw(-3, -3),
+                pd3 = cw(3, 3),
+                me1 = cw(-1, 1),
+                pe1 = cw(1, -1),
+                me3 = cw(-3, 3),
+                pe3 = cw(3, -3),
+                g = gw(0, 0),
+                gnw2 = gw(-2, -2),
+                gse2 = gw(2, 2),
+                gne2 = gw(-2, 2),
+                gsw2 = gw(2, -2),
+                gnw1 = gw(-1, -1),
+                gse1 = gw(1, 1),
+                gne1 = gw(-1, 1),
+                gsw1 = gw(1, -1),
+                pml = pw(-1, -1),
+                pmr = pw(-1, 1),
+                ppl = pw(1, -1),
+                ppr = pw(1, 1),
+                p0 = pw(0, 0),
+            ],
+            {
+                let d = refine(p0, 0.25 * (pml + pmr + ppl + ppr));
+                let nwg = EPS + (md1 - pd1).abs() + (md1 - md3).abs() + (g - gnw2).abs();
+                let seg = EPS + (pd1 - md1).abs() + (pd1 - pd3).abs() + (g - gse2).abs();
+                let neg = EPS + (me1 - pe1).abs() + (me1 - me3).abs() + (g - gne2).abs();
+                let swg = EPS + (pe1 - me1).abs() + (pe1 - pe3).abs() + (g - gsw2).abs();
+                let (nwe, see) = (md1 - gnw1, pd1 - gse1);
+                let (nee, swe) = (me1 - gne1, pe1 - gsw1);
+                let p_est = (nwg * see + seg * nwe) / (nwg + seg);
+                let q_est = (neg * swe + swg * nee) / (neg + swg);
+                g + intp(d, q_est, p_est)
+            }
         );
-        let (gm2, gm1, g0, gp1, gp2) = (
-            row(gg, y - 2, w),
-            row(gg, y - 1, w),
-            row(gg, y, w),
-            row(gg, y + 1, w),
-            row(gg, y + 2, w),
-        );
-        let (pm, p0, pp) = (row(pq, y - 1, w), row(pq, y, w), row(pq, y + 1, w));
         let dst: &mut Vec<f32> = if y & 1 == 0 { &mut *bb } else { &mut *rr };
-        let dst = &mut dst[y * w..(y + 1) * w];
-        for x in (x0..w - 8).step_by(2) {
-            let nb = 0.25 * (pm[x - 1] + pm[x + 1] + pp[x - 1] + pp[x + 1]);
-            let d = refine(p0[x], nb);
-            let g = g0[x];
-            // d = +(w+1) diagonal, e = +(w-1) diagonal.
-            let (c_md1, c_pd1, c_md3, c_pd3) = (cm1[x - 1], cp1[x + 1], cm3[x - 3], cp3[x + 3]);
-            let (c_me1, c_pe1, c_me3, c_pe3) = (cm1[x + 1], cp1[x - 1], cm3[x + 3], cp3[x - 3]);
-            let nwg = EPS + (c_md1 - c_pd1).abs() + (c_md1 - c_md3).abs() + (g - gm2[x - 2]).abs();
-            let seg = EPS + (c_pd1 - c_md1).abs() + (c_pd1 - c_pd3).abs() + (g - gp2[x + 2]).abs();
-            let neg = EPS + (c_me1 - c_pe1).abs() + (c_me1 - c_me3).abs() + (g - gm2[x + 2]).abs();
-            let swg = EPS + (c_pe1 - c_me1).abs() + (c_pe1 - c_pe3).abs() + (g - gp2[x - 2]).abs();
-            let nwe = c_md1 - gm1[x - 1];
-            let see = c_pd1 - gp1[x + 1];
-            let nee = c_me1 - gm1[x + 1];
-            let swe = c_pe1 - gp1[x - 1];
-            let p_est = (nwg * see + seg * nwe) / (nwg + seg);
-            let q_est = (neg * swe + swg * nee) / (neg + swg);
-            dst[x] = g + intp(d, q_est, p_est);
-        }
+        scatter_every_other(
+            &tmp[..n],
+            s,
+            first(s, y, false),
+            w - s,
+            &mut dst[y * w..(y + 1) * w],
+        );
     }
 
     // Step 4: red and blue at green sites (these read only red/blue sites of
     // the plane, so each row's results go through `tmp`).
     for y in 11..h - 11 {
-        let x0 = first(11, y, true);
-        let (gm2, gm1, g0, gp1, gp2) = (
-            row(gg, y - 2, w),
-            row(gg, y - 1, w),
-            row(gg, y, w),
-            row(gg, y + 1, w),
-            row(gg, y + 2, w),
-        );
-        let (vm, v0, vp) = (row(vh, y - 1, w), row(vh, y, w), row(vh, y + 1, w));
+        let (s, n) = (11, w - 22);
+        let gw = |dy: isize, dx: isize| win(row(gg, y.wrapping_add_signed(dy), w), s, dx, n);
+        let vw = |dy: isize, dx: isize| win(row(vh, y.wrapping_add_signed(dy), w), s, dx, n);
         for plane in [&mut *rr, &mut *bb] {
-            {
-                let p = &**plane;
-                let (pm3, pm1, p0, pp1, pp3) = (
-                    row(p, y - 3, w),
-                    row(p, y - 1, w),
-                    row(p, y, w),
-                    row(p, y + 1, w),
-                    row(p, y + 3, w),
-                );
-                for x in (x0..w - 11).step_by(2) {
-                    let nb = 0.25 * (vm[x - 1] + vm[x + 1] + vp[x - 1] + vp[x + 1]);
-                    let d = refine(v0[x], nb);
-                    let g = g0[x];
-                    let ng = EPS
-                        + (g - gm2[x]).abs()
-                        + (pm1[x] - pp1[x]).abs()
-                        + (pm1[x] - pm3[x]).abs();
-                    let sg = EPS
-                        + (g - gp2[x]).abs()
-                        + (pp1[x] - pm1[x]).abs()
-                        + (pp1[x] - pp3[x]).abs();
-                    let wg = EPS
-                        + (g - g0[x - 2]).abs()
-                        + (p0[x - 1] - p0[x + 1]).abs()
-                        + (p0[x - 1] - p0[x - 3]).abs();
-                    let eg = EPS
-                        + (g - g0[x + 2]).abs()
-                        + (p0[x + 1] - p0[x - 1]).abs()
-                        + (p0[x + 1] - p0[x + 3]).abs();
-                    let ne = pm1[x] - gm1[x];
-                    let se = pp1[x] - gp1[x];
-                    let we = p0[x - 1] - g0[x - 1];
-                    let ee = p0[x + 1] - g0[x + 1];
+            let p = &**plane;
+            let pw = |dy: isize, dx: isize| win(row(p, y.wrapping_add_signed(dy), w), s, dx, n);
+            rows!(
+                &mut tmp[..n],
+                [
+                    g = gw(0, 0),
+                    gm2 = gw(-2, 0),
+                    gp2 = gw(2, 0),
+                    gw2 = gw(0, -2),
+                    ge2 = gw(0, 2),
+                    gm1 = gw(-1, 0),
+                    gp1 = gw(1, 0),
+                    gw1 = gw(0, -1),
+                    ge1 = gw(0, 1),
+                    vml = vw(-1, -1),
+                    vmr = vw(-1, 1),
+                    vpl = vw(1, -1),
+                    vpr = vw(1, 1),
+                    v0 = vw(0, 0),
+                    pm3 = pw(-3, 0),
+                    pm1 = pw(-1, 0),
+                    pp1 = pw(1, 0),
+                    pp3 = pw(3, 0),
+                    pw1 = pw(0, -1),
+                    pe1 = pw(0, 1),
+                    pw3 = pw(0, -3),
+                    pe3 = pw(0, 3),
+                ],
+                {
+                    let d = refine(v0, 0.25 * (vml + vmr + vpl + vpr));
+                    let ng = EPS + (g - gm2).abs() + (pm1 - pp1).abs() + (pm1 - pm3).abs();
+                    let sg = EPS + (g - gp2).abs() + (pp1 - pm1).abs() + (pp1 - pp3).abs();
+                    let wg = EPS + (g - gw2).abs() + (pw1 - pe1).abs() + (pw1 - pw3).abs();
+                    let eg = EPS + (g - ge2).abs() + (pe1 - pw1).abs() + (pe1 - pe3).abs();
+                    let (ne, se) = (pm1 - gm1, pp1 - gp1);
+                    let (we, ee) = (pw1 - gw1, pe1 - ge1);
                     let v_est = (ng * se + sg * ne) / (ng + sg);
                     let h_est = (eg * we + wg * ee) / (eg + wg);
-                    tmp[x] = g + intp(d, h_est, v_est);
+                    g + intp(d, h_est, v_est)
                 }
-            }
-            let dst = &mut plane[y * w..(y + 1) * w];
-            for x in (x0..w - 11).step_by(2) {
-                dst[x] = tmp[x];
-            }
+            );
+            scatter_every_other(
+                &tmp[..n],
+                s,
+                first(s, y, true),
+                w - s,
+                &mut plane[y * w..(y + 1) * w],
+            );
         }
     }
 }
