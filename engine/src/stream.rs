@@ -36,7 +36,7 @@ use crate::recipe::{render_at, target_size, OutputFormat, Recipe, Rendered, Rend
 use crate::stages::colorspace::OutputTransform;
 use crate::stages::highlights::HighlightMode;
 use crate::stages::tone::apply_tone;
-use crate::stages::{color, crop, exposure, orient, resize, user_crop, white_balance};
+use crate::stages::{crop, exposure, orient, resize, user_crop, white_balance};
 
 /// Output rows per strip: a multiple of every JPEG MCU height and of 2.
 pub const STRIP_ROWS: usize = 64;
@@ -88,6 +88,7 @@ pub(crate) fn develop_recipe(
     count_development();
 
     let to_working = camera_to_working(raw, mult);
+    let gain = exposure::gain(opts.exposure_ev);
     // One horizontally resized image per distinct rendition width.
     let mut widths: Vec<usize> = Vec::new();
     for p in &plans {
@@ -119,9 +120,8 @@ pub(crate) fn develop_recipe(
             let (bx, by) = orient::source_of(orientation, cw, ch, ow - 1, r0 + rows - 1);
             let (x0, y0) = (ax.min(bx), ay.min(by));
             let (sw, sh) = (ax.abs_diff(bx) + 1, ay.abs_diff(by) + 1);
-            let mut img = dem.rect((cy + y0, sh), (cx + x0, sw), bufs)?;
-            color::apply_matrix(&mut img, &to_working);
-            exposure::apply_gain(&mut img, opts.exposure_ev);
+            let mut img =
+                dem.rect_through((cy + y0, sh), (cx + x0, sw), &to_working, gain, bufs)?;
             apply_tone(&mut img, &opts.tone);
             let img = orient::apply_orientation(img, orientation);
             for (dst, &w) in narrow_parts.into_iter().zip(&widths) {

@@ -6,10 +6,15 @@ use std::sync::OnceLock;
 /// interpolation the error stays below 2e-5 (decode: below 1e-7).
 const LUT_SIZE: usize = 4096;
 
+/// One table: `LUT_SIZE + 1` entries (the last repeats the end point, so
+/// interpolation may read one past any index). A fixed size lets the compiler
+/// see that lookups stay inside.
+pub(crate) type Table = [f32; LUT_SIZE + 1];
+
 /// Lookup tables for the sRGB curve and its inverse on 0..=1.
 pub(crate) struct Curves {
-    pub encode: Vec<f32>,
-    pub decode: Vec<f32>,
+    pub encode: Box<Table>,
+    pub decode: Box<Table>,
 }
 
 pub(crate) fn curves() -> &'static Curves {
@@ -18,21 +23,26 @@ pub(crate) fn curves() -> &'static Curves {
         let n = LUT_SIZE;
         let x = |i: usize| i as f32 / (n - 1) as f32;
         Curves {
-            encode: (0..n + 1)
-                .map(|i| super::quality::linear_to_srgb(x(i.min(n - 1))))
-                .collect(),
-            decode: (0..n + 1)
-                .map(|i| super::quality::srgb_to_linear(x(i.min(n - 1))))
-                .collect(),
+            encode: Box::new(std::array::from_fn(|i| {
+                super::quality::linear_to_srgb(x(i.min(n - 1)))
+            })),
+            decode: Box::new(std::array::from_fn(|i| {
+                super::quality::srgb_to_linear(x(i.min(n - 1)))
+            })),
         }
     })
 }
 
-/// Linearly interpolated table lookup for `v` in 0..=1 (clamped).
+/// The largest table index, as a float.
+pub(crate) const LAST: f32 = (LUT_SIZE - 1) as f32;
+
+/// Linearly interpolated table lookup for `v` in 0..=1 (clamped; NaN reads as 0).
 #[inline(always)]
-pub(crate) fn lookup(t: &[f32], v: f32) -> f32 {
-    let f = v.clamp(0.0, 1.0) * (LUT_SIZE - 1) as f32;
-    let i = f as usize;
+pub(crate) fn lookup(t: &Table, v: f32) -> f32 {
+    // NaN becomes 0 (`max` returns the other operand).
+    let f = v.max(0.0).min(1.0) * LAST;
+    // `f` is at most LUT_SIZE - 1; the `min` only tells the compiler so.
+    let i = (f as usize).min(LUT_SIZE - 1);
     let a = t[i];
     let b = t[i + 1];
     a + (b - a) * (f - i as f32)

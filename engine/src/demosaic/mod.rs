@@ -31,6 +31,7 @@
 //! ```
 
 mod curve;
+mod finish;
 mod lmmse;
 pub mod quality;
 mod rcd;
@@ -41,6 +42,8 @@ mod tile;
 
 /// Kernel internals shared with [`crate::simd`].
 pub(crate) mod tile_api {
+    pub(crate) use super::curve::{lookup, Table, LAST};
+    pub(crate) use super::finish::{decode, finish_row, Finish, FinishFn, RowIn};
     pub(crate) use super::rcd::rcd_tile;
     pub(crate) use super::tile::{Scratch, TileIn};
 }
@@ -227,6 +230,35 @@ impl<'a> AreaDemosaic<'a> {
         (x0, cols): (usize, usize),
         bufs: &mut RectBuffers,
     ) -> Result<RgbF32> {
+        self.rect_finished((y0, rows), (x0, cols), None, bufs)
+    }
+
+    /// [`Self::rect`], with every pixel then multiplied by `matrix` and by
+    /// `gain` in the same pass (a non-finite result becomes 0): the same
+    /// values as [`crate::stages::color::apply_matrix`] and
+    /// [`crate::stages::exposure::apply_gain`] (with `gain = 2^ev`) give.
+    pub fn rect_through(
+        &self,
+        (y0, rows): (usize, usize),
+        (x0, cols): (usize, usize),
+        matrix: &crate::stages::color::Matrix3,
+        gain: f32,
+        bufs: &mut RectBuffers,
+    ) -> Result<RgbF32> {
+        let finish = finish::Finish {
+            matrix: *matrix,
+            gain,
+        };
+        self.rect_finished((y0, rows), (x0, cols), Some(&finish), bufs)
+    }
+
+    fn rect_finished(
+        &self,
+        (y0, rows): (usize, usize),
+        (x0, cols): (usize, usize),
+        finish: Option<&finish::Finish>,
+        bufs: &mut RectBuffers,
+    ) -> Result<RgbF32> {
         let inside = |p0: usize, n: usize, limit: usize| {
             n > 0 && p0.checked_add(n).is_some_and(|e| e <= limit)
         };
@@ -243,6 +275,7 @@ impl<'a> AreaDemosaic<'a> {
             &*self.kernel,
             (y0, rows),
             (x0, cols),
+            finish,
             &mut out.data,
             &mut bufs.0,
         );

@@ -10,6 +10,7 @@
 use rayon::prelude::*;
 
 use super::curve::{curves, lookup};
+use super::finish::{Finish, RowIn};
 use super::source::Source;
 use crate::cfa::Cfa;
 use crate::image::RgbF32;
@@ -205,6 +206,7 @@ pub(crate) struct TileBufs {
     enc: Vec<f32>,
     scratch: Scratch,
     planes: [Vec<f32>; 3],
+    lin: [Vec<f32>; 3],
 }
 
 /// Run `kernel` over the whole mosaic. The caller guarantees a square CFA period
@@ -220,21 +222,31 @@ pub(crate) fn run<S: Source, K: Kernel + ?Sized>(m: &S, kernel: &K) -> RgbF32 {
         .enumerate()
         .for_each_init(TileBufs::default, |bufs, (si, chunk)| {
             let rows = chunk.len() / (w * 3);
-            run_rect(m, kernel, (si * STRIP_ROWS, rows), (0, w), chunk, bufs);
+            run_rect(
+                m,
+                kernel,
+                (si * STRIP_ROWS, rows),
+                (0, w),
+                None,
+                chunk,
+                bufs,
+            );
         });
     out
 }
 
 /// Run `kernel` over rows `y0..y0 + rows` and columns `x0..x0 + cols` of the
 /// mosaic (`(y0, rows)`, `(x0, cols)`, inside the image), writing row-major RGB
-/// into `out` (`rows * cols * 3` values). Pixels near the rectangle's edges
-/// read their real neighbours, so the result equals the same rectangle of
-/// [`run`]'s output. Single-threaded: callers parallelise over rectangles.
+/// into `out` (`rows * cols * 3` values), through `finish` when given. Pixels
+/// near the rectangle's edges read their real neighbours, so the result equals
+/// the same rectangle of [`run`]'s output (then `finish`). Single-threaded:
+/// callers parallelise over rectangles.
 pub(crate) fn run_rect<S: Source, K: Kernel + ?Sized>(
     m: &S,
     kernel: &K,
     (y0, rows): (usize, usize),
     (x0, cols): (usize, usize),
+    finish: Option<&Finish>,
     out: &mut [f32],
     bufs: &mut TileBufs,
 ) {
@@ -243,7 +255,7 @@ pub(crate) fn run_rect<S: Source, K: Kernel + ?Sized>(
     let (ay, ax) = anchor(cfa);
     let colors = phase_colors(cfa);
     let encoded = kernel.encoded();
-    let decode = &curves().decode;
+    let finish_row = crate::simd::dispatch_finish();
     let b = kernel.border();
     // Offset of the tile origin before the first output pixel: at least the halo,
     // plus whatever aligns the origin on the anchor phase.
@@ -255,6 +267,7 @@ pub(crate) fn run_rect<S: Source, K: Kernel + ?Sized>(
         enc,
         scratch,
         planes,
+        lin,
     } = bufs;
     let mut ty0 = y0;
     while ty0 < y0 + rows {
@@ -293,35 +306,14 @@ pub(crate) fn run_rect<S: Source, K: Kernel + ?Sized>(
             for r in 0..trows {
                 let src = (by + r) * tw + bx;
                 let o = ((ty0 - y0 + r) * cols + (tx0 - x0)) * 3;
-                let dst = &mut out[o..o + tcols * 3];
-                let known = &input[src..src + tcols];
-                let [pr, pg, pb] = &*planes;
-                let (pr, pg, pb) = (
-                    &pr[src..src + tcols],
-                    &pg[src..src + tcols],
-                    &pb[src..src + tcols],
-                );
-                let row_colors = &colors[((by + r) % period) * period..][..period];
-                let mut p = bx % period;
-                for ((((px, &k), &r), &g), &b) in
-                    dst.chunks_exact_mut(3).zip(known).zip(pr).zip(pg).zip(pb)
-                {
-                    if encoded {
-                        px[0] = lookup(decode, r);
-                        px[1] = lookup(decode, g);
-                        px[2] = lookup(decode, b);
-                    } else {
-                        px[0] = r.clamp(0.0, 1.0);
-                        px[1] = g.clamp(0.0, 1.0);
-                        px[2] = b.clamp(0.0, 1.0);
-                    }
-                    // The recorded sample is kept exactly.
-                    px[row_colors[p]] = k;
-                    p += 1;
-                    if p == period {
-                        p = 0;
-                    }
-                }
+                let row = RowIn {
+                    planes: [0, 1, 2].map(|c| &planes[c][src..src + tcols]),
+                    known: &input[src..src + tcols],
+                    colors: &colors[((by + r) % period) * period..][..period],
+                    phase: bx % period,
+                    encoded,
+                };
+                finish_row(&row, finish, lin, &mut out[o..o + tcols * 3]);
             }
             tx0 += tcols;
         }

@@ -6,11 +6,15 @@
 //! On x86_64 an AVX2+FMA copy is picked when the CPU has both; elsewhere (and
 //! on aarch64, where NEON is baseline) the portable copy runs.
 
+#[cfg(target_arch = "x86_64")]
+mod gather;
 pub(crate) mod highpass;
 
 use std::sync::OnceLock;
 
-use crate::demosaic::tile_api::{rcd_tile, Scratch, TileIn};
+use crate::demosaic::tile_api::{
+    decode, finish_row, rcd_tile, Finish, FinishFn, RowIn, Scratch, TileIn,
+};
 
 /// The signature of a tile kernel.
 pub(crate) type TileFn = fn(&TileIn<'_>, &mut Scratch, &mut [Vec<f32>; 3]);
@@ -30,6 +34,46 @@ fn rcd_avx2(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
     // SAFETY: this function is only selected by `dispatch_rcd` after
     // `is_x86_feature_detected!` confirmed AVX2 and FMA at run time.
     unsafe { rcd_avx2_inner(tile, scratch, out) }
+}
+
+/// The portable tile-row finisher (see [`crate::demosaic`]'s tile runner).
+pub(crate) fn finish_portable(
+    row: &RowIn<'_>,
+    finish: Option<&Finish>,
+    lin: &mut [Vec<f32>; 3],
+    dst: &mut [f32],
+) {
+    finish_row(row, finish, lin, dst, decode);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn finish_avx2_inner(
+    row: &RowIn<'_>,
+    finish: Option<&Finish>,
+    lin: &mut [Vec<f32>; 3],
+    dst: &mut [f32],
+) {
+    finish_row(row, finish, lin, dst, gather::decode_avx2);
+}
+
+#[cfg(target_arch = "x86_64")]
+fn finish_avx2(row: &RowIn<'_>, finish: Option<&Finish>, lin: &mut [Vec<f32>; 3], dst: &mut [f32]) {
+    // SAFETY: only selected by `dispatch_finish` after `has_avx2` confirmed
+    // AVX2 and FMA at run time.
+    unsafe { finish_avx2_inner(row, finish, lin, dst) }
+}
+
+/// The tile-row finisher for this CPU (chosen on first use).
+pub(crate) fn dispatch_finish() -> FinishFn {
+    static F: OnceLock<FinishFn> = OnceLock::new();
+    *F.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2() {
+            return finish_avx2 as FinishFn;
+        }
+        finish_portable as FinishFn
+    })
 }
 
 /// True when the AVX2+FMA variants may run on this CPU.

@@ -1,0 +1,176 @@
+//! The last step of the tile runner: a kernel's output planes become
+//! interleaved RGB pixels.
+//!
+//! For one output row: the planes are decoded to linear light (kernels that
+//! work on sRGB-encoded values) or clamped to 0..=1, every recorded photosite
+//! gets its recorded value back, and the pixels are written interleaved,
+//! optionally through a colour matrix and a gain (the strip path folds the
+//! camera → working-space conversion and the exposure in here, saving a pass
+//! over the image). Each step is a plain loop over contiguous slices, so the
+//! compiler vectorises it; [`crate::simd`] compiles the whole row function
+//! once per CPU feature level.
+
+use super::curve::{curves, lookup, Table};
+use crate::stages::color::Matrix3;
+
+/// A colour matrix and a gain applied to every demosaiced pixel: each output
+/// channel is `(m[c][0] * r + m[c][1] * g + m[c][2] * b) * gain`, and a
+/// non-finite result becomes 0 — the same arithmetic, in the same order, as
+/// [`crate::stages::color::apply_matrix`] followed by
+/// [`crate::stages::exposure::apply_gain`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Finish {
+    /// Camera RGB → output RGB.
+    pub matrix: Matrix3,
+    /// Linear gain after the matrix (2^EV).
+    pub gain: f32,
+}
+
+/// One output row as the kernel left it.
+pub(crate) struct RowIn<'a> {
+    /// The kernel's R, G and B values for the row's pixels.
+    pub planes: [&'a [f32]; 3],
+    /// The recorded (linear) photosite values of the same pixels.
+    pub known: &'a [f32],
+    /// Colour index of each position of one CFA period along this row.
+    pub colors: &'a [usize],
+    /// Position in that period of the row's first pixel.
+    pub phase: usize,
+    /// True when the planes hold sRGB-encoded values.
+    pub encoded: bool,
+}
+
+/// Table lookups of a whole row: `dst[i] = lookup(table, src[i])`.
+pub(crate) type DecodeFn = fn(&Table, &[f32], &mut [f32]);
+
+/// The signature of the dispatched row function.
+pub(crate) type FinishFn = fn(&RowIn<'_>, Option<&Finish>, &mut [Vec<f32>; 3], &mut [f32]);
+
+/// Write `row` into `dst` (`3 * row.known.len()` values), using `lin` as
+/// scratch and `decode` for the sRGB-encoded planes (a CPU-specific gather,
+/// or [`decode`]). `#[inline(always)]` so that every CPU-feature variant in
+/// [`crate::simd`] compiles its own copy.
+#[inline(always)]
+pub(crate) fn finish_row(
+    row: &RowIn<'_>,
+    finish: Option<&Finish>,
+    lin: &mut [Vec<f32>; 3],
+    dst: &mut [f32],
+    decode: DecodeFn,
+) {
+    let n = row.known.len();
+    let table = &*curves().decode;
+    for (l, p) in lin.iter_mut().zip(row.planes) {
+        l.resize(n, 0.0);
+        if row.encoded {
+            decode(table, &p[..n], &mut l[..n]);
+        } else {
+            clamp(&p[..n], &mut l[..n]);
+        }
+    }
+    // The recorded sample is kept exactly.
+    let period = row.colors.len();
+    for k in 0..period.min(n) {
+        let c = row.colors[(row.phase + k) % period];
+        let plane = &mut lin[c][..n];
+        for x in (k..n).step_by(period) {
+            plane[x] = row.known[x];
+        }
+    }
+    let [r, g, b] = lin;
+    match finish {
+        None => interleave(&r[..n], &g[..n], &b[..n], &mut dst[..3 * n]),
+        Some(f) => transform(&r[..n], &g[..n], &b[..n], f, &mut dst[..3 * n]),
+    }
+}
+
+/// The portable row lookup.
+pub(crate) fn decode(table: &Table, src: &[f32], dst: &mut [f32]) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = lookup(table, s);
+    }
+}
+
+#[inline(always)]
+fn clamp(src: &[f32], dst: &mut [f32]) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = s.clamp(0.0, 1.0);
+    }
+}
+
+#[inline(always)]
+fn interleave(r: &[f32], g: &[f32], b: &[f32], dst: &mut [f32]) {
+    for (((px, &r), &g), &b) in dst.chunks_exact_mut(3).zip(r).zip(g).zip(b) {
+        px[0] = r;
+        px[1] = g;
+        px[2] = b;
+    }
+}
+
+#[inline(always)]
+fn transform(r: &[f32], g: &[f32], b: &[f32], f: &Finish, dst: &mut [f32]) {
+    let [m0, m1, m2] = f.matrix;
+    let gain = f.gain;
+    let out = |m: [f32; 3], r: f32, g: f32, b: f32| {
+        let x = (m[0] * r + m[1] * g + m[2] * b) * gain;
+        if x.is_finite() {
+            x
+        } else {
+            0.0
+        }
+    };
+    for (((px, &r), &g), &b) in dst.chunks_exact_mut(3).zip(r).zip(g).zip(b) {
+        px[0] = out(m0, r, g, b);
+        px[1] = out(m1, r, g, b);
+        px[2] = out(m2, r, g, b);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(f: FinishFn, encoded: bool, finish: Option<&Finish>) -> Vec<f32> {
+        let n = 203;
+        let plane = |k: usize| -> Vec<f32> {
+            (0..n)
+                .map(|i| ((i * 37 + k * 101) % 113) as f32 / 100.0 - 0.05)
+                .collect()
+        };
+        let (pr, pg, pb) = (plane(0), plane(1), plane(2));
+        let known: Vec<f32> = (0..n).map(|i| (i % 7) as f32 / 7.0).collect();
+        let colors = [1, 0, 1, 2, 1, 1];
+        let row = RowIn {
+            planes: [&pr, &pg, &pb],
+            known: &known,
+            colors: &colors,
+            phase: 4,
+            encoded,
+        };
+        let mut out = vec![0.0; 3 * n];
+        f(&row, finish, &mut Default::default(), &mut out);
+        out
+    }
+
+    #[test]
+    fn dispatched_and_portable_rows_agree_and_keep_the_samples() {
+        let finish = Finish {
+            matrix: [[1.6, -0.4, -0.2], [-0.3, 1.5, -0.2], [0.0, -0.5, 1.5]],
+            gain: 1.7,
+        };
+        for encoded in [false, true] {
+            for fin in [None, Some(&finish)] {
+                let a = run(crate::simd::dispatch_finish(), encoded, fin);
+                let b = run(crate::simd::finish_portable, encoded, fin);
+                assert_eq!(a, b, "encoded {encoded}, finish {fin:?}");
+                if fin.is_none() {
+                    // Pixel 0 is at phase 4: green (index 1) keeps its sample.
+                    assert_eq!(a[1], 0.0);
+                    // Pixel 5 is at phase 3: blue keeps 5/7.
+                    assert_eq!(a[5 * 3 + 2], 5.0 / 7.0);
+                    assert!(a.iter().all(|v| (0.0..=1.0).contains(v)));
+                }
+            }
+        }
+    }
+}
