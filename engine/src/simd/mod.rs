@@ -76,6 +76,38 @@ pub(crate) fn dispatch_finish() -> FinishFn {
     })
 }
 
+/// The signature of [`crate::stages::transfer::matrix_to_srgb8`].
+pub(crate) type MatrixSrgb8Fn = fn(&[[f32; 3]; 3], &[f32], &mut [u8]);
+
+pub(crate) fn matrix_srgb8_portable(m: &[[f32; 3]; 3], src: &[f32], dst: &mut [u8]) {
+    crate::stages::transfer::matrix_to_srgb8(m, src, dst);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn matrix_srgb8_avx2_inner(m: &[[f32; 3]; 3], src: &[f32], dst: &mut [u8]) {
+    crate::stages::transfer::matrix_to_srgb8(m, src, dst);
+}
+
+#[cfg(target_arch = "x86_64")]
+fn matrix_srgb8_avx2(m: &[[f32; 3]; 3], src: &[f32], dst: &mut [u8]) {
+    // SAFETY: only selected by `dispatch_matrix_srgb8` after `has_avx2`
+    // confirmed AVX2 and FMA at run time.
+    unsafe { matrix_srgb8_avx2_inner(m, src, dst) }
+}
+
+/// Matrix + 8-bit sRGB curve for this CPU (chosen on first use).
+pub(crate) fn dispatch_matrix_srgb8() -> MatrixSrgb8Fn {
+    static F: OnceLock<MatrixSrgb8Fn> = OnceLock::new();
+    *F.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2() {
+            return matrix_srgb8_avx2 as MatrixSrgb8Fn;
+        }
+        matrix_srgb8_portable as MatrixSrgb8Fn
+    })
+}
+
 /// True when the AVX2+FMA variants may run on this CPU.
 pub(crate) fn has_avx2() -> bool {
     static HAS: OnceLock<bool> = OnceLock::new();

@@ -380,11 +380,12 @@ impl OutputTransform {
     pub fn to_rgb8(&self, image: &RgbF32) -> Result<Rgb8> {
         let data = match &self.kind {
             Kind::MatrixSrgbCurve(m) => {
-                let lut = transfer::Srgb8Lut::get();
-                map_pixels(image, |p| {
-                    let [r, g, b] = mul(m, p);
-                    [lut.of(r), lut.of(g), lut.of(b)]
-                })
+                let convert = crate::simd::dispatch_matrix_srgb8();
+                let mut out = vec![0u8; image.data.len()];
+                out.par_chunks_mut(3 * 4096)
+                    .zip(image.data.par_chunks(3 * 4096))
+                    .for_each(|(o, i)| convert(m, i, o));
+                out
             }
             Kind::MatrixLut(m, lut) => map_pixels(image, |p| {
                 let to8 = |v| ((u32::from(lut_at(lut, v)) * 255 + 32767) / 65535) as u8;

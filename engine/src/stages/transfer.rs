@@ -83,6 +83,38 @@ impl Srgb8Lut {
     }
 }
 
+/// Pixels per block of [`matrix_to_srgb8`].
+const BLOCK: usize = 256;
+
+/// Interleaved RGB through matrix `m`, then the 8-bit sRGB curve: `dst` gets
+/// one byte per value of `src` (whole pixels; a partial pixel at the end is
+/// left alone). The same values as `Srgb8Lut::of(m · p)` per pixel.
+///
+/// Works in blocks: first every table index of a block (matrix, clamp, scale:
+/// plain arithmetic the compiler vectorises), then the table reads.
+/// `#[inline(always)]` so that each CPU-feature variant in [`crate::simd`]
+/// compiles its own copy.
+#[inline(always)]
+pub(crate) fn matrix_to_srgb8(m: &[[f32; 3]; 3], src: &[f32], dst: &mut [u8]) {
+    let lut: &[u8; LUT8_STEPS] = match lut8().try_into() {
+        Ok(t) => t,
+        Err(_) => return,
+    };
+    let mut idx = [0u32; 3 * BLOCK];
+    for (s, d) in src.chunks(3 * BLOCK).zip(dst.chunks_mut(3 * BLOCK)) {
+        let n = s.len().min(d.len()) / 3;
+        for (o, p) in idx.chunks_exact_mut(3).zip(s.chunks_exact(3)).take(n) {
+            for (o, row) in o.iter_mut().zip(m) {
+                let v = row[0] * p[0] + row[1] * p[1] + row[2] * p[2];
+                *o = index8(v) as u32;
+            }
+        }
+        for (o, &i) in d[..3 * n].iter_mut().zip(&idx) {
+            *o = lut[(i as usize).min(LUT8_STEPS - 1)];
+        }
+    }
+}
+
 /// The linear → 16-bit sRGB lookup of [`to_srgb16`].
 #[derive(Clone, Copy)]
 pub(crate) struct Srgb16Lut(&'static [u16]);
@@ -138,6 +170,28 @@ pub fn to_srgb16(image: &RgbF32) -> Rgb16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_conversion_matches_pixel_by_pixel() {
+        let m = [[1.6, -0.4, -0.2], [-0.3, 1.5, -0.2], [0.0, -0.5, 1.5]];
+        let mut src: Vec<f32> = (0..3 * 700)
+            .map(|i| ((i * 37) % 1201) as f32 / 1000.0 - 0.05)
+            .collect();
+        src.extend([f32::NAN, 2.0, -1.0]);
+        let lut = Srgb8Lut::get();
+        let want: Vec<u8> = src
+            .chunks_exact(3)
+            .flat_map(|p| m.map(|row| lut.of(row[0] * p[0] + row[1] * p[1] + row[2] * p[2])))
+            .collect();
+        for f in [
+            crate::simd::dispatch_matrix_srgb8(),
+            crate::simd::matrix_srgb8_portable,
+        ] {
+            let mut got = vec![0u8; src.len()];
+            f(&m, &src, &mut got);
+            assert_eq!(got, want);
+        }
+    }
 
     #[test]
     fn curve_round_trips_and_hits_known_points() {
