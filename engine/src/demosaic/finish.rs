@@ -41,14 +41,14 @@ pub(crate) struct RowIn<'a> {
 }
 
 /// Table lookups of a whole row: `dst[i] = lookup(table, src[i])`.
-pub(crate) type DecodeFn = fn(&Table, &[f32], &mut [f32]);
+pub(crate) type LookupFn = fn(&Table, &[f32], &mut [f32]);
 
 /// The signature of the dispatched row function.
 pub(crate) type FinishFn = fn(&RowIn<'_>, Option<&Finish>, &mut [Vec<f32>; 3], &mut [f32]);
 
 /// Write `row` into `dst` (`3 * row.known.len()` values), using `lin` as
 /// scratch and `decode` for the sRGB-encoded planes (a CPU-specific gather,
-/// or [`decode`]). `#[inline(always)]` so that every CPU-feature variant in
+/// or [`lookup_row`]). `#[inline(always)]` so that every CPU-feature variant in
 /// [`crate::simd`] compiles its own copy.
 #[inline(always)]
 pub(crate) fn finish_row(
@@ -56,7 +56,7 @@ pub(crate) fn finish_row(
     finish: Option<&Finish>,
     lin: &mut [Vec<f32>; 3],
     dst: &mut [f32],
-    decode: DecodeFn,
+    decode: LookupFn,
 ) {
     let n = row.known.len();
     let table = &*curves().decode;
@@ -85,7 +85,7 @@ pub(crate) fn finish_row(
 }
 
 /// The portable row lookup.
-pub(crate) fn decode(table: &Table, src: &[f32], dst: &mut [f32]) {
+pub(crate) fn lookup_row(table: &Table, src: &[f32], dst: &mut [f32]) {
     for (d, &s) in dst.iter_mut().zip(src) {
         *d = lookup(table, s);
     }

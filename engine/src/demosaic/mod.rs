@@ -43,7 +43,7 @@ mod tile;
 /// Kernel internals shared with [`crate::simd`].
 pub(crate) mod tile_api {
     pub(crate) use super::curve::{lookup, Table, LAST};
-    pub(crate) use super::finish::{decode, finish_row, Finish, FinishFn, RowIn};
+    pub(crate) use super::finish::{finish_row, lookup_row, Finish, FinishFn, LookupFn, RowIn};
     pub(crate) use super::rcd::rcd_tile;
     pub(crate) use super::tile::{Scratch, TileIn};
 }

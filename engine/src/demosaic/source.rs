@@ -1,8 +1,8 @@
 //! Where demosaic tiles read their photosites from: an f32 [`Mosaic`], or the
-//! raw u16 active area with levels, white balance and the highlight clip fused
-//! into per-position lookup tables, so that no full-size f32 mosaic is built.
+//! raw u16 active area with levels, white balance and the highlight clip
+//! applied as rows are read, so that no full-size f32 mosaic is built.
 
-use super::curve::{curves, lookup};
+use super::curve::curves;
 use crate::cfa::Cfa;
 use crate::image::Mosaic;
 use crate::stages::crop::ActiveArea;
@@ -36,10 +36,7 @@ impl Source for Mosaic {
         let start = y * self.width + x0;
         lin.copy_from_slice(&self.data[start..start + lin.len()]);
         if let Some(enc) = enc {
-            let t = &curves().encode;
-            for (e, v) in enc.iter_mut().zip(lin.iter()) {
-                *e = lookup(t, *v);
-            }
+            crate::simd::dispatch_lookup()(&curves().encode, lin, enc);
         }
     }
     fn at(&self, y: usize, x: usize) -> f32 {
@@ -50,16 +47,30 @@ impl Source for Mosaic {
 /// Largest repeat (in each direction) of the combined CFA and black-level pattern.
 const MAX_PERIOD: usize = 12;
 
-/// The raw active area read through lookup tables: u16 → linear (levels, white
-/// balance, clip at white) and u16 → sRGB-encoded.
+/// Values converted per block of [`RawSource::row`]: a multiple of every
+/// pattern width up to [`MAX_PERIOD`] that divides 24, and of the vector width.
+const LANES: usize = 24;
+
+/// Levels, white balance and clip of one pattern position:
+/// `(((min(v, top) - black) * scale).max(0) * gain).min(1)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Level {
+    black: f32,
+    scale: f32,
+    gain: f32,
+}
+
+/// The raw active area read through levels, white balance and the highlight
+/// clip (and, for kernels that want it, the sRGB curve), computed per value.
 pub(crate) struct RawSource<'a> {
     area: &'a ActiveArea<'a>,
     ph: usize,
     pw: usize,
-    /// Table index per pattern position (`ph * pw`, row-major).
-    map: Vec<usize>,
-    lin: Vec<Vec<f32>>,
-    enc: Vec<Vec<f32>>,
+    /// Levels per pattern position (`ph * pw`, row-major).
+    levels: Vec<Level>,
+    /// Raw values above this read as this (the end of the range that maps
+    /// below white).
+    top: f32,
 }
 
 fn gcd(a: usize, b: usize) -> usize {
@@ -74,15 +85,23 @@ fn lcm(a: usize, b: usize) -> usize {
     a / gcd(a, b) * b
 }
 
+impl Level {
+    #[inline(always)]
+    fn apply(self, v: f32, top: f32) -> f32 {
+        (((v.min(top) - self.black) * self.scale).max(0.0) * self.gain).min(1.0)
+    }
+}
+
 impl<'a> RawSource<'a> {
-    /// Tables for `area` with white level `white` and multipliers `mult`; `None`
-    /// for RGB data or patterns too large to tabulate. `encoded` also builds the
-    /// sRGB-encoded tables.
+    /// Levels for `area` with white level `white` and multipliers `mult`;
+    /// `None` for RGB data or patterns too large to handle. (`_encoded` is
+    /// kept for callers that build the sRGB-encoded values: they are now
+    /// computed per row.)
     pub(crate) fn new(
         area: &'a ActiveArea<'a>,
         white: f32,
         mult: [f32; 3],
-        encoded: bool,
+        _encoded: bool,
     ) -> Option<Self> {
         if area.samples_per_pixel() != 1 {
             return None;
@@ -94,45 +113,26 @@ impl<'a> RawSource<'a> {
         if ph > MAX_PERIOD || pw > MAX_PERIOD || !white.is_finite() {
             return None;
         }
-        // Values above white all clip to 1.0, so the tables end at white.
-        let len = (white.max(0.0).ceil() as usize + 1).clamp(2, 65536);
-        let mut keys: Vec<(u32, u32)> = Vec::new();
-        let mut map = Vec::with_capacity(ph * pw);
-        let mut lin = Vec::new();
-        let mut enc = Vec::new();
-        let cv = curves();
+        // Values above white all clip to 1.0: the range ends at white.
+        let top = ((white.max(0.0).ceil() as usize).clamp(1, 65535)) as f32;
+        let mut levels = Vec::with_capacity(ph * pw);
         for y in 0..ph {
             for x in 0..pw {
                 let b = black.at(y, x);
-                let gain = mult[cfa.color_at(y, x).index()];
-                let key = (b.to_bits(), gain.to_bits());
-                let idx = match keys.iter().position(|k| *k == key) {
-                    Some(i) => i,
-                    None => {
-                        keys.push(key);
-                        let range = white - b;
-                        let scale = if range > 0.0 { 1.0 / range } else { 0.0 };
-                        // The same arithmetic as levels → white balance → clip.
-                        let t: Vec<f32> = (0..len)
-                            .map(|v| (((v as f32 - b) * scale).max(0.0) * gain).min(1.0))
-                            .collect();
-                        if encoded {
-                            enc.push(t.iter().map(|&v| lookup(&cv.encode, v)).collect());
-                        }
-                        lin.push(t);
-                        keys.len() - 1
-                    }
-                };
-                map.push(idx);
+                let range = white - b;
+                levels.push(Level {
+                    black: b,
+                    scale: if range > 0.0 { 1.0 / range } else { 0.0 },
+                    gain: mult[cfa.color_at(y, x).index()],
+                });
             }
         }
         Some(Self {
             area,
             ph,
             pw,
-            map,
-            lin,
-            enc,
+            levels,
+            top,
         })
     }
 }
@@ -149,35 +149,39 @@ impl Source for RawSource<'_> {
     }
     fn row(&self, y: usize, x0: usize, lin: &mut [f32], enc: Option<&mut [f32]>) {
         let raw = &self.area.row(y)[x0..x0 + lin.len()];
-        let rm = &self.map[(y % self.ph) * self.pw..][..self.pw];
-        let start = x0 % self.pw;
-        let convert = |tables: &[Vec<f32>], out: &mut [f32]| {
-            let mut p = start;
-            for (o, &v) in out.iter_mut().zip(raw) {
-                let t = &tables[rm[p]];
-                *o = t[(v as usize).min(t.len() - 1)];
+        let rl = &self.levels[(y % self.ph) * self.pw..][..self.pw];
+        if LANES % self.pw == 0 {
+            // The pattern repeats within a block: one block of parameters,
+            // starting at the row's phase, serves every block.
+            let start = x0 % self.pw;
+            let pick = |f: fn(&Level) -> f32| -> [f32; LANES] {
+                std::array::from_fn(|j| f(&rl[(start + j) % self.pw]))
+            };
+            let (black, scale, gain) = (pick(|l| l.black), pick(|l| l.scale), pick(|l| l.gain));
+            let top = self.top;
+            for (o, r) in lin.chunks_mut(LANES).zip(raw.chunks(LANES)) {
+                for j in 0..o.len().min(r.len()) {
+                    o[j] = (((f32::from(r[j]).min(top) - black[j]) * scale[j]).max(0.0) * gain[j])
+                        .min(1.0);
+                }
+            }
+        } else {
+            let mut p = x0 % self.pw;
+            for (o, &v) in lin.iter_mut().zip(raw) {
+                *o = rl[p].apply(f32::from(v), self.top);
                 p += 1;
-                if p == rm.len() {
+                if p == self.pw {
                     p = 0;
                 }
             }
-        };
-        convert(&self.lin, lin);
+        }
         if let Some(enc) = enc {
-            if self.enc.len() == self.lin.len() {
-                convert(&self.enc, enc);
-            } else {
-                let t = &curves().encode;
-                for (e, v) in enc.iter_mut().zip(lin.iter()) {
-                    *e = lookup(t, *v);
-                }
-            }
+            crate::simd::dispatch_lookup()(&curves().encode, lin, enc);
         }
     }
     fn at(&self, y: usize, x: usize) -> f32 {
-        let t = &self.lin[self.map[(y % self.ph) * self.pw + x % self.pw]];
-        let v = self.area.row(y)[x];
-        t[(v as usize).min(t.len() - 1)]
+        let l = self.levels[(y % self.ph) * self.pw + x % self.pw];
+        l.apply(f32::from(self.area.row(y)[x]), self.top)
     }
 }
 

@@ -1,5 +1,5 @@
 //! Interpolated table lookups with AVX2 gathers: the x86-64 twin of
-//! [`crate::demosaic::tile_api::decode`], giving bit-identical results.
+//! [`crate::demosaic::tile_api::lookup_row`], giving bit-identical results.
 
 use std::arch::x86_64::{
     __m256, _mm256_add_ps, _mm256_cvtepi32_ps, _mm256_cvttps_epi32, _mm256_i32gather_ps,
@@ -11,14 +11,14 @@ use crate::demosaic::tile_api::{lookup, Table, LAST};
 
 /// `dst[i] = lookup(table, src[i])` for `i < min(src.len(), dst.len())`,
 /// eight at a time.
-pub(crate) fn decode_avx2(table: &Table, src: &[f32], dst: &mut [f32]) {
+pub(crate) fn lookup_row_avx2(table: &Table, src: &[f32], dst: &mut [f32]) {
     // SAFETY: this is only called from `finish_avx2`, which runs only after
     // `has_avx2` confirmed AVX2 at run time.
-    unsafe { decode_inner(table, src, dst) }
+    unsafe { lookup_row_inner(table, src, dst) }
 }
 
 #[target_feature(enable = "avx2")]
-unsafe fn decode_inner(table: &Table, src: &[f32], dst: &mut [f32]) {
+unsafe fn lookup_row_inner(table: &Table, src: &[f32], dst: &mut [f32]) {
     let n = src.len().min(dst.len());
     let body = n - n % 8;
     let zero = _mm256_setzero_ps();
@@ -67,8 +67,8 @@ mod tests {
             .collect();
         let mut a = vec![0.0; src.len()];
         let mut b = vec![0.0; src.len()];
-        decode_avx2(&table, &src, &mut a);
-        crate::demosaic::tile_api::decode(&table, &src, &mut b);
+        lookup_row_avx2(&table, &src, &mut a);
+        crate::demosaic::tile_api::lookup_row(&table, &src, &mut b);
         assert_eq!(a, b);
     }
 }

@@ -13,7 +13,7 @@ pub(crate) mod highpass;
 use std::sync::OnceLock;
 
 use crate::demosaic::tile_api::{
-    decode, finish_row, rcd_tile, Finish, FinishFn, RowIn, Scratch, TileIn,
+    finish_row, lookup_row, rcd_tile, Finish, FinishFn, LookupFn, RowIn, Scratch, TileIn,
 };
 
 /// The signature of a tile kernel.
@@ -43,7 +43,7 @@ pub(crate) fn finish_portable(
     lin: &mut [Vec<f32>; 3],
     dst: &mut [f32],
 ) {
-    finish_row(row, finish, lin, dst, decode);
+    finish_row(row, finish, lin, dst, lookup_row);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -54,7 +54,7 @@ fn finish_avx2_inner(
     lin: &mut [Vec<f32>; 3],
     dst: &mut [f32],
 ) {
-    finish_row(row, finish, lin, dst, gather::decode_avx2);
+    finish_row(row, finish, lin, dst, gather::lookup_row_avx2);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -106,6 +106,15 @@ pub(crate) fn dispatch_matrix_srgb8() -> MatrixSrgb8Fn {
         }
         matrix_srgb8_portable as MatrixSrgb8Fn
     })
+}
+
+/// Interpolated table lookups of a row (see `curve::lookup`) for this CPU.
+pub(crate) fn dispatch_lookup() -> LookupFn {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        return gather::lookup_row_avx2;
+    }
+    lookup_row
 }
 
 /// True when the AVX2+FMA variants may run on this CPU.
