@@ -54,10 +54,15 @@ fn lut8() -> &'static [u8] {
     })
 }
 
-#[inline]
+#[inline(always)]
 fn index8(v: f32) -> usize {
-    // NaN clamps to 0 through the `as` conversion.
-    ((v.clamp(0.0, 1.0) * (LUT8_STEPS - 1) as f32 + 0.5) as usize).min(LUT8_STEPS - 1)
+    // NaN becomes 0 (`max` returns the other operand); 32-bit conversions
+    // keep the vectorised block loop cheap.
+    let x = v.max(0.0).min(1.0) * (LUT8_STEPS - 1) as f32 + 0.5;
+    // SAFETY: `x` is finite and within 0.5..=LUT8_STEPS - 0.5, so it fits an
+    // i32. (The checked `as` conversion does not vectorise.)
+    let i: i32 = unsafe { x.to_int_unchecked() };
+    i.clamp(0, LUT8_STEPS as i32 - 1) as usize
 }
 
 #[inline]
@@ -100,17 +105,31 @@ pub(crate) fn matrix_to_srgb8(m: &[[f32; 3]; 3], src: &[f32], dst: &mut [u8]) {
         Ok(t) => t,
         Err(_) => return,
     };
-    let mut idx = [0u32; 3 * BLOCK];
+    let mut idx = [[0u16; BLOCK]; 3];
     for (s, d) in src.chunks(3 * BLOCK).zip(dst.chunks_mut(3 * BLOCK)) {
         let n = s.len().min(d.len()) / 3;
-        for (o, p) in idx.chunks_exact_mut(3).zip(s.chunks_exact(3)).take(n) {
-            for (o, row) in o.iter_mut().zip(m) {
-                let v = row[0] * p[0] + row[1] * p[1] + row[2] * p[2];
-                *o = index8(v) as u32;
-            }
+        let [ir, ig, ib] = &mut idx;
+        for (((p, r), g), b) in s
+            .chunks_exact(3)
+            .zip(ir.iter_mut())
+            .zip(ig.iter_mut())
+            .zip(ib.iter_mut())
+        {
+            let px = [p[0], p[1], p[2]];
+            let [vr, vg, vb] = m.map(|row| row[0] * px[0] + row[1] * px[1] + row[2] * px[2]);
+            *r = index8(vr) as u16;
+            *g = index8(vg) as u16;
+            *b = index8(vb) as u16;
         }
-        for (o, &i) in d[..3 * n].iter_mut().zip(&idx) {
-            *o = lut[(i as usize).min(LUT8_STEPS - 1)];
+        for (((o, &r), &g), &b) in d[..3 * n]
+            .chunks_exact_mut(3)
+            .zip(ir.iter())
+            .zip(ig.iter())
+            .zip(ib.iter())
+        {
+            o[0] = lut[usize::from(r).min(LUT8_STEPS - 1)];
+            o[1] = lut[usize::from(g).min(LUT8_STEPS - 1)];
+            o[2] = lut[usize::from(b).min(LUT8_STEPS - 1)];
         }
     }
 }
