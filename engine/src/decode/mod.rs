@@ -8,6 +8,7 @@
 mod convert;
 mod exif_read;
 mod limits;
+mod plain_dng;
 mod rawler_backend;
 mod rawloader_backend;
 mod sniff;

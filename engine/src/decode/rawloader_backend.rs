@@ -24,6 +24,9 @@ impl Decoder for RawloaderDecoder {
         let info = read_tiff_info(bytes);
         let make = info.metadata.make.clone().unwrap_or_default();
         let model = info.metadata.model.clone().unwrap_or_default();
+        if let Some(raw) = super::plain_dng::decode(bytes) {
+            return convert(raw, format, info);
+        }
         let raw = rawloader::decode(&mut Cursor::new(bytes)).map_err(|e| {
             let reason = e.to_string();
             let unsupported = reason.contains("Couldn't find camera")

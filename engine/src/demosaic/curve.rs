@@ -38,6 +38,7 @@ pub(crate) const LAST: f32 = (LUT_SIZE - 1) as f32;
 
 /// Linearly interpolated table lookup for `v` in 0..=1 (clamped; NaN reads as 0).
 #[inline(always)]
+#[allow(clippy::manual_clamp)] // `clamp` keeps NaN; this must not.
 pub(crate) fn lookup(t: &Table, v: f32) -> f32 {
     // NaN becomes 0 (`max` returns the other operand).
     let f = v.max(0.0).min(1.0) * LAST;

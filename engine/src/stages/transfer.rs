@@ -55,6 +55,7 @@ fn lut8() -> &'static [u8] {
 }
 
 #[inline(always)]
+#[allow(clippy::manual_clamp)] // `clamp` keeps NaN; this must not.
 fn index8(v: f32) -> usize {
     // NaN becomes 0 (`max` returns the other operand); 32-bit conversions
     // keep the vectorised block loop cheap.
