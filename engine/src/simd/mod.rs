@@ -1,14 +1,19 @@
 //! Runtime CPU-feature dispatch for the hottest kernels, chosen once per
-//! process, and small `wide` kernels with scalar twins.
+//! process.
 //!
-//! Every kernel body is one generic `#[inline(always)]` function; the
-//! variants below differ only in the target features they are compiled for.
-//! On x86_64 an AVX2+FMA copy is picked when the CPU has both; elsewhere (and
-//! on aarch64, where NEON is baseline) the portable copy runs.
+//! Every kernel body is one generic `#[inline(always)]` function written as
+//! plain loops over contiguous slices that the compiler vectorises; the
+//! variants below differ only in the target features they are compiled for
+//! (on x86_64 an AVX2+FMA copy is picked when the CPU has both; elsewhere,
+//! and on aarch64 where NEON is baseline, the portable copy runs). The one
+//! hand-written kernel, the table lookup with AVX2 gathers (`gather`), has
+//! the portable loop as its scalar twin. Tests check that every dispatched
+//! variant gives the portable one's results. (`wide` was tried first: it
+//! picks its instruction set when the crate is compiled, so inside these
+//! AVX2 functions its 8-lane type still ran as two SSE halves.)
 
 #[cfg(target_arch = "x86_64")]
 mod gather;
-pub(crate) mod highpass;
 
 use std::sync::OnceLock;
 
