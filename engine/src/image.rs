@@ -17,7 +17,7 @@ pub struct Mosaic {
 }
 
 /// An interleaved three-channel image (R, G, B per pixel, rows top to bottom).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RgbImage<T> {
     /// Width in pixels.
     pub width: usize,

@@ -41,6 +41,15 @@ use crate::stages::{crop, exposure, orient, resize, user_crop, white_balance};
 /// Output rows per strip: a multiple of every JPEG MCU height and of 2.
 pub const STRIP_ROWS: usize = 64;
 
+/// Per-thread buffers reused from strip to strip (fresh allocations of this
+/// size would be new pages to fault in every time).
+#[derive(Default)]
+struct StripBuffers {
+    rect: RectBuffers,
+    image: RgbF32,
+    rgb8: crate::image::Rgb8,
+}
+
 /// How one rendition is made.
 enum Plan {
     /// Full size, JPEG, straight from the strips.
@@ -112,7 +121,7 @@ pub(crate) fn develop_recipe(
     let encoded: Vec<Vec<Vec<u8>>> = parts
         .into_par_iter()
         .enumerate()
-        .map_init(RectBuffers::default, |bufs, (i, narrow_parts)| {
+        .map_init(StripBuffers::default, |bufs, (i, narrow_parts)| {
             let r0 = i * STRIP_ROWS;
             let rows = STRIP_ROWS.min(oh - r0);
             // The stored rectangle that turns into output rows r0..r0 + rows.
@@ -120,21 +129,32 @@ pub(crate) fn develop_recipe(
             let (bx, by) = orient::source_of(orientation, cw, ch, ow - 1, r0 + rows - 1);
             let (x0, y0) = (ax.min(bx), ay.min(by));
             let (sw, sh) = (ax.abs_diff(bx) + 1, ay.abs_diff(by) + 1);
-            let mut img =
-                dem.rect_through((cy + y0, sh), (cx + x0, sw), &to_working, gain, bufs)?;
+            let mut img = std::mem::take(&mut bufs.image);
+            dem.rect_through(
+                (cy + y0, sh),
+                (cx + x0, sw),
+                (&to_working, gain),
+                &mut bufs.rect,
+                &mut img,
+            )?;
             apply_tone(&mut img, &opts.tone);
             let img = orient::apply_orientation(img, orientation);
             for (dst, &w) in narrow_parts.into_iter().zip(&widths) {
                 resize::resize_rows_into(&img, w, dst)?;
             }
-            plans
+            let strips = plans
                 .iter()
                 .filter_map(|p| match p {
                     Plan::Direct(jpeg, out) => Some((jpeg, out)),
                     Plan::Resized(_) => None,
                 })
-                .map(|(jpeg, out)| jpeg.encode_strip(i, &out.to_rgb8(&img)?))
-                .collect::<Result<Vec<_>>>()
+                .map(|(jpeg, out)| {
+                    out.to_rgb8_into(&img, &mut bufs.rgb8)?;
+                    jpeg.encode_strip(i, &bufs.rgb8)
+                })
+                .collect::<Result<Vec<_>>>();
+            bufs.image = img;
+            strips
         })
         .collect::<Result<_>>()?;
     timings.lap("develop strips", &mut clock);

@@ -230,26 +230,29 @@ impl<'a> AreaDemosaic<'a> {
         (x0, cols): (usize, usize),
         bufs: &mut RectBuffers,
     ) -> Result<RgbF32> {
-        self.rect_finished((y0, rows), (x0, cols), None, bufs)
+        let mut out = RgbF32::new(0, 0);
+        self.rect_finished((y0, rows), (x0, cols), None, bufs, &mut out)?;
+        Ok(out)
     }
 
-    /// [`Self::rect`], with every pixel then multiplied by `matrix` and by
-    /// `gain` in the same pass (a non-finite result becomes 0): the same
-    /// values as [`crate::stages::color::apply_matrix`] and
+    /// [`Self::rect`] into `out` (resized to the rectangle; its allocation is
+    /// reused), with every pixel then multiplied by `matrix` and by `gain` in
+    /// the same pass (a non-finite result becomes 0): the same values as
+    /// [`crate::stages::color::apply_matrix`] and
     /// [`crate::stages::exposure::apply_gain`] (with `gain = 2^ev`) give.
     pub fn rect_through(
         &self,
         (y0, rows): (usize, usize),
         (x0, cols): (usize, usize),
-        matrix: &crate::stages::color::Matrix3,
-        gain: f32,
+        (matrix, gain): (&crate::stages::color::Matrix3, f32),
         bufs: &mut RectBuffers,
-    ) -> Result<RgbF32> {
+        out: &mut RgbF32,
+    ) -> Result<()> {
         let finish = finish::Finish {
             matrix: *matrix,
             gain,
         };
-        self.rect_finished((y0, rows), (x0, cols), Some(&finish), bufs)
+        self.rect_finished((y0, rows), (x0, cols), Some(&finish), bufs, out)
     }
 
     fn rect_finished(
@@ -258,7 +261,8 @@ impl<'a> AreaDemosaic<'a> {
         (x0, cols): (usize, usize),
         finish: Option<&finish::Finish>,
         bufs: &mut RectBuffers,
-    ) -> Result<RgbF32> {
+        out: &mut RgbF32,
+    ) -> Result<()> {
         let inside = |p0: usize, n: usize, limit: usize| {
             n > 0 && p0.checked_add(n).is_some_and(|e| e <= limit)
         };
@@ -269,7 +273,11 @@ impl<'a> AreaDemosaic<'a> {
                 self.src.height()
             )));
         }
-        let mut out = RgbF32::new(cols, rows);
+        // Every value is written below: growing the buffer needs no zeroing
+        // beyond what `resize` does for new capacity.
+        out.width = cols;
+        out.height = rows;
+        out.data.resize(cols * rows * 3, 0.0);
         tile::run_rect(
             &self.src,
             &*self.kernel,
@@ -279,7 +287,7 @@ impl<'a> AreaDemosaic<'a> {
             &mut out.data,
             &mut bufs.0,
         );
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -378,14 +378,24 @@ impl OutputTransform {
 
     /// Convert a working-space image to 8-bit output values.
     pub fn to_rgb8(&self, image: &RgbF32) -> Result<Rgb8> {
+        let mut out = Rgb8::new(0, 0);
+        self.to_rgb8_into(image, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Self::to_rgb8`] into `out`, reusing its allocation.
+    pub fn to_rgb8_into(&self, image: &RgbF32, out: &mut Rgb8) -> Result<()> {
+        out.width = image.width;
+        out.height = image.height;
         let data = match &self.kind {
             Kind::MatrixSrgbCurve(m) => {
                 let convert = crate::simd::dispatch_matrix_srgb8();
-                let mut out = vec![0u8; image.data.len()];
-                out.par_chunks_mut(3 * 4096)
+                out.data.resize(image.data.len(), 0);
+                out.data
+                    .par_chunks_mut(3 * 4096)
                     .zip(image.data.par_chunks(3 * 4096))
                     .for_each(|(o, i)| convert(m, i, o));
-                out
+                return Ok(());
             }
             Kind::MatrixLut(m, lut) => map_pixels(image, |p| {
                 let to8 = |v| ((u32::from(lut_at(lut, v)) * 255 + 32767) / 65535) as u8;
@@ -394,11 +404,8 @@ impl OutputTransform {
             }),
             Kind::Lcms { intent } => self.lcms8(image, *intent)?,
         };
-        Ok(Rgb8 {
-            width: image.width,
-            height: image.height,
-            data,
-        })
+        out.data = data;
+        Ok(())
     }
 
     fn lcms_input(image: &RgbF32) -> Vec<[f32; 3]> {
