@@ -91,16 +91,33 @@ macro_rules! rows {
     }};
 }
 
-/// Copy the values of `src` (which starts at column `s`) into `dst` at every
-/// second column from `x0` to before `end`. Written as a select over every
-/// column (not a strided loop) so that it vectorises.
+/// A mask value: all bits set (picks the first operand of [`pick`]).
+const ALL: f32 = f32::from_bits(u32::MAX);
+
+/// `a` where `mask` has all bits set, `b` where it is 0: a bitwise select,
+/// exact for every value and branch-free, so loops using it vectorise.
 #[inline(always)]
-fn scatter_every_other(src: &[f32], s: usize, x0: usize, end: usize, dst: &mut [f32]) {
-    let n = end.saturating_sub(s);
-    let (src, dst) = (&src[..n], &mut dst[s..s + n]);
-    let phase = (x0 - s) & 1;
+fn pick(mask: f32, a: f32, b: f32) -> f32 {
+    let m = mask.to_bits();
+    f32::from_bits((a.to_bits() & m) | (b.to_bits() & !m))
+}
+
+/// The `n` values of an alternating [`ALL`], 0, [`ALL`], … row (`mask`,
+/// `n + 1` long) that are [`ALL`] at every second column from `x0`, for a
+/// row segment starting at column `s`.
+#[inline(always)]
+fn every_other(mask: &[f32], s: usize, x0: usize, n: usize) -> &[f32] {
+    &mask[(x0 - s) & 1..][..n]
+}
+
+/// `dst[i] = src[i]` where `mask[i]` is [`ALL`]: a select over every column
+/// (not a strided loop), so that it vectorises.
+#[inline(always)]
+fn merge(src: &[f32], mask: &[f32], dst: &mut [f32]) {
+    let n = dst.len();
+    let (src, mask) = (&src[..n], &mask[..n]);
     for i in 0..n {
-        dst[i] = if i & 1 == phase { src[i] } else { dst[i] };
+        dst[i] = pick(mask[i], src[i], dst[i]);
     }
 }
 
@@ -117,11 +134,16 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
         return;
     }
     let c = tile.data;
-    let bufs = scratch.get(5, w * h);
+    let bufs = scratch.get(5, (w * h).max(2 * w + 1));
     let [vh, pq, t0, t1, tmp, ..] = bufs else {
         return;
     };
-    let tmp = &mut tmp[..w];
+    let (tmp, mask) = tmp.split_at_mut(w);
+    let mask = &mut mask[..w + 1];
+    for (i, m) in mask.iter_mut().enumerate() {
+        *m = if i % 2 == 0 { ALL } else { 0.0 };
+    }
+    let mask = &*mask;
     let [rr, gg, bb] = out;
 
     // Step 1: vertical/horizontal discrimination. t0 = squared vertical
@@ -199,16 +221,17 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
             m + 0.5 * (mm + pm + l + rt) + 0.25 * (ml + mr + pl + pr)
         );
     }
-    // Step 2.2: green.
-    gg[..].copy_from_slice(c);
+    // Step 2.2: green at red/blue sites; the recorded green elsewhere. (Only
+    // rows and columns 5 or more from the edge are ever read.)
     for y in 5..h - 5 {
         let (s, n) = (5, w - 10);
         let cw = |dy: isize, dx: isize| win(row(c, y.wrapping_add_signed(dy), w), s, dx, n);
         let lw = |dy: isize, dx: isize| win(row(t0, y.wrapping_add_signed(dy), w), s, dx, n);
         let vw = |dy: isize, dx: isize| win(row(vh, y.wrapping_add_signed(dy), w), s, dx, n);
         rows!(
-            &mut tmp[..n],
+            &mut gg[y * w + s..][..n],
             [
+                want = every_other(mask, s, first(s, y, false), n),
                 m4 = cw(-4, 0),
                 m3 = cw(-3, 0),
                 m2 = cw(-2, 0),
@@ -254,15 +277,8 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
                 let v_est = (sg * ne + ng * se) / (ng + sg);
                 let h_est = (wg * ee + eg * we) / (eg + wg);
                 let nb = 0.25 * (vml + vmr + vpl + vpr);
-                intp(refine(v0, nb), h_est, v_est)
+                pick(want, intp(refine(v0, nb), h_est, v_est), cv)
             }
-        );
-        scatter_every_other(
-            &tmp[..n],
-            s,
-            first(s, y, false),
-            w - s,
-            &mut gg[y * w..(y + 1) * w],
         );
     }
 
@@ -329,9 +345,12 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
         let gw = |dy: isize, dx: isize| win(row(gg, y.wrapping_add_signed(dy), w), s, dx, n);
         let pw = |dy: isize, dx: isize| win(row(pq, y.wrapping_add_signed(dy), w), s, dx, n);
         // d = +(w+1) diagonal, e = +(w-1) diagonal.
+        let dst: &mut Vec<f32> = if y & 1 == 0 { &mut *bb } else { &mut *rr };
         rows!(
-            &mut tmp[..n],
+            &mut dst[y * w + s..][..n],
             [
+                want = every_other(mask, s, first(s, y, false), n),
+                c0 = cw(0, 0),
                 md1 = cw(-1, -1),
                 pd1 = cw(1, 1),
                 md3 = cw(-3, -3),
@@ -365,16 +384,8 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
                 let (nee, swe) = (me1 - gne1, pe1 - gsw1);
                 let p_est = (nwg * see + seg * nwe) / (nwg + seg);
                 let q_est = (neg * swe + swg * nee) / (neg + swg);
-                g + intp(d, q_est, p_est)
+                pick(want, g + intp(d, q_est, p_est), c0)
             }
-        );
-        let dst: &mut Vec<f32> = if y & 1 == 0 { &mut *bb } else { &mut *rr };
-        scatter_every_other(
-            &tmp[..n],
-            s,
-            first(s, y, false),
-            w - s,
-            &mut dst[y * w..(y + 1) * w],
         );
     }
 
@@ -426,12 +437,10 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
                     g + intp(d, h_est, v_est)
                 }
             );
-            scatter_every_other(
+            merge(
                 &tmp[..n],
-                s,
-                first(s, y, true),
-                w - s,
-                &mut plane[y * w..(y + 1) * w],
+                every_other(mask, s, first(s, y, true), n),
+                &mut plane[y * w + s..][..n],
             );
         }
     }
