@@ -117,8 +117,7 @@ pub fn demosaic_area(
             "demosaic_area needs mosaic (CFA) data".into(),
         ));
     }
-    let bayer_fast = area.cfa.bayer_phase().is_some() && method == DemosaicMethod::Fast;
-    match RawSource::new(area, white, mult, bayer_fast) {
+    match RawSource::new(area, white, mult) {
         Some(src) if takes_tiled_path(&area.cfa, src.width(), src.height()) => {
             Ok(run_source(&src, method))
         }
@@ -138,7 +137,7 @@ pub fn demosaic_area(
 /// with levels, white balance and the clip at white fused as in
 /// [`demosaic_area`]. `None` for RGB data, unsupported patterns or tiny images.
 pub fn demosaic_area_half(area: &ActiveArea<'_>, white: f32, mult: [f32; 3]) -> Option<RgbF32> {
-    let src = RawSource::new(area, white, mult, false)?;
+    let src = RawSource::new(area, white, mult)?;
     superpixel::half(&src)
 }
 
@@ -212,8 +211,7 @@ impl<'a> AreaDemosaic<'a> {
         mult: [f32; 3],
         method: DemosaicMethod,
     ) -> Option<Self> {
-        let bayer_fast = area.cfa.bayer_phase().is_some() && method == DemosaicMethod::Fast;
-        let src = RawSource::new(area, white, mult, bayer_fast)?;
+        let src = RawSource::new(area, white, mult)?;
         if !takes_tiled_path(&area.cfa, src.width(), src.height()) {
             return None;
         }

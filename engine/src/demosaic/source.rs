@@ -94,15 +94,8 @@ impl Level {
 
 impl<'a> RawSource<'a> {
     /// Levels for `area` with white level `white` and multipliers `mult`;
-    /// `None` for RGB data or patterns too large to handle. (`_encoded` is
-    /// kept for callers that build the sRGB-encoded values: they are now
-    /// computed per row.)
-    pub(crate) fn new(
-        area: &'a ActiveArea<'a>,
-        white: f32,
-        mult: [f32; 3],
-        _encoded: bool,
-    ) -> Option<Self> {
+    /// `None` for RGB data or patterns too large to handle.
+    pub(crate) fn new(area: &'a ActiveArea<'a>, white: f32, mult: [f32; 3]) -> Option<Self> {
         if area.samples_per_pixel() != 1 {
             return None;
         }
