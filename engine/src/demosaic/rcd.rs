@@ -91,6 +91,17 @@ macro_rules! rows {
     }};
 }
 
+/// The squared directional high-pass of RCD steps 1 and 3.1 over seven taps
+/// along one direction (`-3..=3`): `((a3 - a1 - b1 + b3) - 3 (a2 + b2) + 6 m)²`.
+#[inline(always)]
+fn high_pass(out: &mut [f32], [t3, t2, t1, t0, u1, u2, u3]: [&[f32]; 7]) {
+    rows!(
+        out,
+        [a3 = t3, a2 = t2, a1 = t1, m = t0, b1 = u1, b2 = u2, b3 = u3],
+        sq((a3 - a1 - b1 + b3) - 3.0 * (a2 + b2) + 6.0 * m)
+    );
+}
+
 /// A mask value: all bits set (picks the first operand of [`pick`]).
 const ALL: f32 = f32::from_bits(u32::MAX);
 
@@ -150,34 +161,11 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
     // high-pass, t1 = squared horizontal high-pass.
     for y in 3..h - 3 {
         let n = w - 6;
-        let v = |d: isize| win(row(c, y.wrapping_add_signed(d), w), 3, 0, n);
-        rows!(
-            &mut t0[y * w + 3..][..n],
-            [
-                u3 = v(-3),
-                u2 = v(-2),
-                u1 = v(-1),
-                m = v(0),
-                d1 = v(1),
-                d2 = v(2),
-                d3 = v(3)
-            ],
-            sq((u3 - u1 - d1 + d3) - 3.0 * (u2 + d2) + 6.0 * m)
-        );
-        let r = |d: isize| win(row(c, y, w), 3, d, n);
-        rows!(
-            &mut t1[y * w + 3..][..n],
-            [
-                l3 = r(-3),
-                l2 = r(-2),
-                l1 = r(-1),
-                m = r(0),
-                r1 = r(1),
-                r2 = r(2),
-                r3 = r(3)
-            ],
-            sq((l3 - l1 - r1 + r3) - 3.0 * (l2 + r2) + 6.0 * m)
-        );
+        let taps = [-3isize, -2, -1, 0, 1, 2, 3];
+        let vertical = taps.map(|d| win(row(c, y.wrapping_add_signed(d), w), 3, 0, n));
+        high_pass(&mut t0[y * w + 3..][..n], vertical);
+        let horizontal = taps.map(|d| win(row(c, y, w), 3, d, n));
+        high_pass(&mut t1[y * w + 3..][..n], horizontal);
     }
     for y in 4..h - 4 {
         let n = w - 8;
@@ -287,32 +275,9 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
     for y in 3..h - 3 {
         let n = w - 6;
         let r = |dy: isize, dx: isize| win(row(c, y.wrapping_add_signed(dy), w), 3, dx, n);
-        rows!(
-            &mut t0[y * w + 3..][..n],
-            [
-                a3 = r(-3, -3),
-                a2 = r(-2, -2),
-                a1 = r(-1, -1),
-                m = r(0, 0),
-                b1 = r(1, 1),
-                b2 = r(2, 2),
-                b3 = r(3, 3)
-            ],
-            sq((a3 - a1 - b1 + b3) - 3.0 * (a2 + b2) + 6.0 * m)
-        );
-        rows!(
-            &mut t1[y * w + 3..][..n],
-            [
-                a3 = r(-3, 3),
-                a2 = r(-2, 2),
-                a1 = r(-1, 1),
-                m = r(0, 0),
-                b1 = r(1, -1),
-                b2 = r(2, -2),
-                b3 = r(3, -3)
-            ],
-            sq((a3 - a1 - b1 + b3) - 3.0 * (a2 + b2) + 6.0 * m)
-        );
+        let taps = [-3isize, -2, -1, 0, 1, 2, 3];
+        high_pass(&mut t0[y * w + 3..][..n], taps.map(|d| r(d, d)));
+        high_pass(&mut t1[y * w + 3..][..n], taps.map(|d| r(d, -d)));
     }
     for y in 4..h - 4 {
         let n = w - 8;

@@ -21,96 +21,85 @@ use crate::demosaic::tile_api::{
     finish_row, lookup_row, rcd_tile, Finish, FinishFn, LookupFn, RowIn, Scratch, TileIn,
 };
 
+/// `dispatched!(dispatcher -> FnType; portable(args) { body } avx2 { body })`:
+/// the portable function, an AVX2+FMA copy of the second body (x86_64 only),
+/// and a dispatcher that picks one on first use.
+macro_rules! dispatched {
+    (
+        $(#[$meta:meta])*
+        $dispatch:ident -> $fnty:ty;
+        $portable:ident($($arg:ident: $ty:ty),* $(,)?) $body:block
+        avx2 $avx2_body:block
+    ) => {
+        /// The portable variant (also what tests compare the dispatched one with).
+        pub(crate) fn $portable($($arg: $ty),*) $body
+
+        $(#[$meta])*
+        pub(crate) fn $dispatch() -> $fnty {
+            static F: OnceLock<$fnty> = OnceLock::new();
+            *F.get_or_init(|| {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    #[target_feature(enable = "avx2,fma")]
+                    fn avx2_inner($($arg: $ty),*) $avx2_body
+                    fn avx2($($arg: $ty),*) {
+                        // SAFETY: only returned after `has_avx2` confirmed
+                        // AVX2 and FMA at run time.
+                        unsafe { avx2_inner($($arg),*) }
+                    }
+                    if has_avx2() {
+                        return avx2 as $fnty;
+                    }
+                }
+                $portable as $fnty
+            })
+        }
+    };
+}
+
 /// The signature of a tile kernel.
 pub(crate) type TileFn = fn(&TileIn<'_>, &mut Scratch, &mut [Vec<f32>; 3]);
 
-fn rcd_portable(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
-    rcd_tile(tile, scratch, out);
+dispatched! {
+    /// The RCD tile kernel for this CPU (chosen on first use).
+    dispatch_rcd -> TileFn;
+    rcd_portable(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
+        rcd_tile(tile, scratch, out);
+    }
+    avx2 {
+        rcd_tile(tile, scratch, out);
+    }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn rcd_avx2_inner(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
-    rcd_tile(tile, scratch, out);
-}
-
-#[cfg(target_arch = "x86_64")]
-fn rcd_avx2(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
-    // SAFETY: this function is only selected by `dispatch_rcd` after
-    // `is_x86_feature_detected!` confirmed AVX2 and FMA at run time.
-    unsafe { rcd_avx2_inner(tile, scratch, out) }
-}
-
-/// The portable tile-row finisher (see [`crate::demosaic`]'s tile runner).
-pub(crate) fn finish_portable(
-    row: &RowIn<'_>,
-    finish: Option<&Finish>,
-    lin: &mut [Vec<f32>; 3],
-    dst: &mut [f32],
-) {
-    finish_row(row, finish, lin, dst, lookup_row);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn finish_avx2_inner(
-    row: &RowIn<'_>,
-    finish: Option<&Finish>,
-    lin: &mut [Vec<f32>; 3],
-    dst: &mut [f32],
-) {
-    finish_row(row, finish, lin, dst, gather::lookup_row_avx2);
-}
-
-#[cfg(target_arch = "x86_64")]
-fn finish_avx2(row: &RowIn<'_>, finish: Option<&Finish>, lin: &mut [Vec<f32>; 3], dst: &mut [f32]) {
-    // SAFETY: only selected by `dispatch_finish` after `has_avx2` confirmed
-    // AVX2 and FMA at run time.
-    unsafe { finish_avx2_inner(row, finish, lin, dst) }
-}
-
-/// The tile-row finisher for this CPU (chosen on first use).
-pub(crate) fn dispatch_finish() -> FinishFn {
-    static F: OnceLock<FinishFn> = OnceLock::new();
-    *F.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2() {
-            return finish_avx2 as FinishFn;
-        }
-        finish_portable as FinishFn
-    })
+dispatched! {
+    /// The tile-row finisher (see [`crate::demosaic`]'s tile runner) for this
+    /// CPU; the AVX2 copy looks the sRGB curve up with gathers.
+    dispatch_finish -> FinishFn;
+    finish_portable(
+        row: &RowIn<'_>,
+        finish: Option<&Finish>,
+        lin: &mut [Vec<f32>; 3],
+        dst: &mut [f32],
+    ) {
+        finish_row(row, finish, lin, dst, lookup_row);
+    }
+    avx2 {
+        finish_row(row, finish, lin, dst, gather::lookup_row_avx2);
+    }
 }
 
 /// The signature of [`crate::stages::transfer::matrix_to_srgb8`].
 pub(crate) type MatrixSrgb8Fn = fn(&[[f32; 3]; 3], &[f32], &mut [u8]);
 
-pub(crate) fn matrix_srgb8_portable(m: &[[f32; 3]; 3], src: &[f32], dst: &mut [u8]) {
-    crate::stages::transfer::matrix_to_srgb8(m, src, dst);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn matrix_srgb8_avx2_inner(m: &[[f32; 3]; 3], src: &[f32], dst: &mut [u8]) {
-    crate::stages::transfer::matrix_to_srgb8(m, src, dst);
-}
-
-#[cfg(target_arch = "x86_64")]
-fn matrix_srgb8_avx2(m: &[[f32; 3]; 3], src: &[f32], dst: &mut [u8]) {
-    // SAFETY: only selected by `dispatch_matrix_srgb8` after `has_avx2`
-    // confirmed AVX2 and FMA at run time.
-    unsafe { matrix_srgb8_avx2_inner(m, src, dst) }
-}
-
-/// Matrix + 8-bit sRGB curve for this CPU (chosen on first use).
-pub(crate) fn dispatch_matrix_srgb8() -> MatrixSrgb8Fn {
-    static F: OnceLock<MatrixSrgb8Fn> = OnceLock::new();
-    *F.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2() {
-            return matrix_srgb8_avx2 as MatrixSrgb8Fn;
-        }
-        matrix_srgb8_portable as MatrixSrgb8Fn
-    })
+dispatched! {
+    /// Matrix + 8-bit sRGB curve for this CPU (chosen on first use).
+    dispatch_matrix_srgb8 -> MatrixSrgb8Fn;
+    matrix_srgb8_portable(m: &[[f32; 3]; 3], src: &[f32], dst: &mut [u8]) {
+        crate::stages::transfer::matrix_to_srgb8(m, src, dst);
+    }
+    avx2 {
+        crate::stages::transfer::matrix_to_srgb8(m, src, dst);
+    }
 }
 
 /// Interpolated table lookups of a row (see `curve::lookup`) for this CPU.
@@ -137,24 +126,6 @@ pub(crate) fn has_avx2() -> bool {
     })
 }
 
-/// The RCD tile kernel for this CPU (chosen on first use).
-pub(crate) fn dispatch_rcd() -> TileFn {
-    static F: OnceLock<TileFn> = OnceLock::new();
-    *F.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2() {
-            return rcd_avx2 as TileFn;
-        }
-        rcd_portable as TileFn
-    })
-}
-
-/// The portable RCD kernel, for tests comparing it with the dispatched one.
-#[cfg(test)]
-pub(crate) fn rcd_scalar() -> TileFn {
-    rcd_portable as TileFn
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,7 +150,7 @@ mod tests {
             out
         };
         let a = run(dispatch_rcd());
-        let b = run(rcd_scalar());
+        let b = run(rcd_portable);
         for (pa, pb) in a.iter().zip(&b) {
             for (x, y) in pa.iter().zip(pb) {
                 assert!((x - y).abs() <= 1e-6, "{x} vs {y}");
