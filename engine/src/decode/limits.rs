@@ -270,7 +270,7 @@ pub fn peek_tiff_dimensions(bytes: &[u8]) -> Option<(u64, u64)> {
 }
 
 /// Bytes per value of a TIFF field type (unknown types count as 1).
-fn tiff_type_size(typ: u16) -> u64 {
+pub(crate) fn tiff_type_size(typ: u16) -> u64 {
     match typ {
         3 | 8 => 2,
         4 | 9 | 11 | 13 => 4,

@@ -129,12 +129,7 @@ impl<'a> Ifd<'a> {
                 t => t,
             };
             let count = u32::from_le_bytes(raw[4..8].try_into().ok()?) as usize;
-            let size = count.checked_mul(match typ {
-                3 | 8 => 2,
-                4 | 9 | 11 | 13 => 4,
-                5 | 10 | 12 => 8,
-                _ => 1,
-            })?;
+            let size = count.checked_mul(super::limits::tiff_type_size(typ) as usize)?;
             let data = if size <= 4 {
                 &raw[8..8 + size]
             } else {
