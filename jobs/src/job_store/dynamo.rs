@@ -184,6 +184,31 @@ struct Entry {
     detail: Option<String>,
 }
 
+/// `job` moved out of Running to `to` at `now` — lease cleared, finished
+/// unless it goes back to Pending — and the audit entry of the move.
+fn leave_running(
+    job: &Job,
+    to: JobStatus,
+    now: i64,
+    (attempt, worker_id): (u32, Option<String>),
+    detail: Option<String>,
+) -> (Job, Entry) {
+    let mut new = job.clone();
+    new.status = to;
+    new.lease_owner = None;
+    new.lease_expires_at = None;
+    new.updated_at = now;
+    new.finished_at = (to != JobStatus::Pending).then_some(now);
+    let entry = Entry {
+        from: Some(JobStatus::Running),
+        to,
+        attempt,
+        worker_id,
+        detail,
+    };
+    (new, entry)
+}
+
 impl DynamoJobStore {
     /// A store over an existing table (see [`create_table`]).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
@@ -606,20 +631,14 @@ impl DynamoJobStore {
 
     /// Fail a running job whose lease expired on its last allowed attempt.
     async fn fail_exhausted(&self, job: &Job, rev: i64, now: i64) -> Result<bool, JobStoreError> {
-        let mut new = job.clone();
-        new.status = JobStatus::Failed;
+        let (mut new, entry) = leave_running(
+            job,
+            JobStatus::Failed,
+            now,
+            (job.attempts, job.worker_id.clone()),
+            Some("lease expired on the last allowed attempt".into()),
+        );
         new.error = Some("the worker stopped (lease expired) on the last allowed attempt".into());
-        new.lease_owner = None;
-        new.lease_expires_at = None;
-        new.updated_at = now;
-        new.finished_at = Some(now);
-        let entry = Entry {
-            from: Some(JobStatus::Running),
-            to: JobStatus::Failed,
-            attempt: job.attempts,
-            worker_id: job.worker_id.clone(),
-            detail: Some("lease expired on the last allowed attempt".into()),
-        };
         self.write_job(&new, rev, Some(entry), None).await
     }
 }
@@ -974,22 +993,16 @@ impl JobStore for DynamoJobStore {
             .change_leased(
                 lease,
                 |job, now| {
-                    let mut new = job.clone();
-                    new.status = JobStatus::Completed;
+                    let (mut new, entry) = leave_running(
+                        job,
+                        JobStatus::Completed,
+                        now,
+                        (lease.attempt, Some(lease.worker_id.clone())),
+                        None,
+                    );
                     new.outputs = outputs.to_vec();
                     new.timings = timings.to_vec();
                     new.error = None;
-                    new.lease_owner = None;
-                    new.lease_expires_at = None;
-                    new.updated_at = now;
-                    new.finished_at = Some(now);
-                    let entry = Entry {
-                        from: Some(JobStatus::Running),
-                        to: JobStatus::Completed,
-                        attempt: lease.attempt,
-                        worker_id: Some(lease.worker_id.clone()),
-                        detail: None,
-                    };
                     (new, entry, ())
                 },
                 |job| (job.status == JobStatus::Completed).then_some(()),
@@ -1010,32 +1023,25 @@ impl JobStore for DynamoJobStore {
                 lease,
                 |job, now| {
                     let retry = retryable && job.attempts < job.max_attempts;
-                    let (to, finished, message) = if retry {
-                        (JobStatus::Pending, None, error.to_string())
+                    let (to, message) = if retry {
+                        (JobStatus::Pending, error.to_string())
                     } else if retryable {
                         (
                             JobStatus::Failed,
-                            Some(now),
                             format!("{error} (gave up after {} attempts)", job.attempts),
                         )
                     } else {
-                        (JobStatus::Failed, Some(now), error.to_string())
+                        (JobStatus::Failed, error.to_string())
                     };
-                    let mut new = job.clone();
-                    new.status = to;
-                    new.error = Some(message.clone());
-                    new.timings = timings.to_vec();
-                    new.lease_owner = None;
-                    new.lease_expires_at = None;
-                    new.updated_at = now;
-                    new.finished_at = finished;
-                    let entry = Entry {
-                        from: Some(JobStatus::Running),
+                    let (mut new, entry) = leave_running(
+                        job,
                         to,
-                        attempt: lease.attempt,
-                        worker_id: Some(lease.worker_id.clone()),
-                        detail: Some(message),
-                    };
+                        now,
+                        (lease.attempt, Some(lease.worker_id.clone())),
+                        Some(message.clone()),
+                    );
+                    new.error = Some(message);
+                    new.timings = timings.to_vec();
                     let outcome = if retry {
                         FailOutcome::Retry
                     } else {
@@ -1058,19 +1064,14 @@ impl JobStore for DynamoJobStore {
             .change_leased(
                 lease,
                 |job, now| {
-                    let mut new = job.clone();
-                    new.status = JobStatus::Pending;
+                    let (mut new, entry) = leave_running(
+                        job,
+                        JobStatus::Pending,
+                        now,
+                        (lease.attempt, Some(lease.worker_id.clone())),
+                        Some(reason.to_string()),
+                    );
                     new.attempts = job.attempts.saturating_sub(1);
-                    new.lease_owner = None;
-                    new.lease_expires_at = None;
-                    new.updated_at = now;
-                    let entry = Entry {
-                        from: Some(JobStatus::Running),
-                        to: JobStatus::Pending,
-                        attempt: lease.attempt,
-                        worker_id: Some(lease.worker_id.clone()),
-                        detail: Some(reason.to_string()),
-                    };
                     (new, entry, ())
                 },
                 |job| (job.status == JobStatus::Pending).then_some(()),
