@@ -2,7 +2,7 @@
 //! interleaved RGB pixels.
 //!
 //! For one output row: the planes are decoded to linear light (kernels that
-//! work on sRGB-encoded values) or clamped to 0..=1, every recorded photosite
+//! work on square-root-encoded values) or clamped to 0..=1, every recorded photosite
 //! gets its recorded value back, and the pixels are written interleaved,
 //! optionally through a colour matrix and a gain (the strip path folds the
 //! camera → working-space conversion and the exposure in here, saving a pass
@@ -10,7 +10,7 @@
 //! compiler vectorises it; [`crate::simd`] compiles the whole row function
 //! once per CPU feature level.
 
-use super::curve::{curves, lookup, Table};
+use super::curve::decode_row;
 use crate::stages::color::Matrix3;
 
 /// A colour matrix and a gain applied to every demosaiced pixel: each output
@@ -36,19 +36,15 @@ pub(crate) struct RowIn<'a> {
     pub colors: &'a [usize],
     /// Position in that period of the row's first pixel.
     pub phase: usize,
-    /// True when the planes hold sRGB-encoded values.
+    /// True when the planes hold square-root-encoded values.
     pub encoded: bool,
 }
-
-/// Table lookups of a whole row: `dst[i] = lookup(table, src[i])`.
-pub(crate) type LookupFn = fn(&Table, &[f32], &mut [f32]);
 
 /// The signature of the dispatched row function.
 pub(crate) type FinishFn = fn(&RowIn<'_>, Option<&Finish>, &mut [Vec<f32>; 3], &mut [f32]);
 
 /// Write `row` into `dst` (`3 * row.known.len()` values), using `lin` as
-/// scratch and `decode` for the sRGB-encoded planes (a CPU-specific gather,
-/// or [`lookup_row`]). `#[inline(always)]` so that every CPU-feature variant in
+/// scratch. `#[inline(always)]` so that every CPU-feature variant in
 /// [`crate::simd`] compiles its own copy.
 #[inline(always)]
 pub(crate) fn finish_row(
@@ -56,14 +52,12 @@ pub(crate) fn finish_row(
     finish: Option<&Finish>,
     lin: &mut [Vec<f32>; 3],
     dst: &mut [f32],
-    decode: LookupFn,
 ) {
     let n = row.known.len();
-    let table = &*curves().decode;
     for (l, p) in lin.iter_mut().zip(row.planes) {
         l.resize(n, 0.0);
         if row.encoded {
-            decode(table, &p[..n], &mut l[..n]);
+            decode_row(&p[..n], &mut l[..n]);
         } else {
             clamp(&p[..n], &mut l[..n]);
         }
@@ -81,13 +75,6 @@ pub(crate) fn finish_row(
     match finish {
         None => interleave(&r[..n], &g[..n], &b[..n], &mut dst[..3 * n]),
         Some(f) => transform(&r[..n], &g[..n], &b[..n], f, &mut dst[..3 * n]),
-    }
-}
-
-/// The portable row lookup.
-pub(crate) fn lookup_row(table: &Table, src: &[f32], dst: &mut [f32]) {
-    for (d, &s) in dst.iter_mut().zip(src) {
-        *d = lookup(table, s);
     }
 }
 

@@ -10,7 +10,7 @@
 //! | method | Bayer (any phase) | X-Trans (any shift) |
 //! |---|---|---|
 //! | [`DemosaicMethod::Bilinear`] | bilinear | 3×3 neighbourhood mean |
-//! | [`DemosaicMethod::Fast`] | RCD (ratio corrected), gamma-encoded | directional, homogeneity-directed |
+//! | [`DemosaicMethod::Fast`] | RCD (ratio corrected), square-root encoded | directional, homogeneity-directed |
 //! | [`DemosaicMethod::Best`] | directional LMMSE + median refinement | as `Fast` |
 //!
 //! Images smaller than a few CFA periods use a simple nearest-samples method.
@@ -42,8 +42,7 @@ mod tile;
 
 /// Kernel internals shared with [`crate::simd`].
 pub(crate) mod tile_api {
-    pub(crate) use super::curve::{lookup, Table, LAST};
-    pub(crate) use super::finish::{finish_row, lookup_row, Finish, FinishFn, LookupFn, RowIn};
+    pub(crate) use super::finish::{finish_row, Finish, FinishFn, RowIn};
     pub(crate) use super::rcd::rcd_tile;
     pub(crate) use super::tile::{Scratch, TileIn};
 }

@@ -2,7 +2,7 @@
 //! raw u16 active area with levels, white balance and the highlight clip
 //! applied as rows are read, so that no full-size f32 mosaic is built.
 
-use super::curve::curves;
+use super::curve::encode_row;
 use crate::cfa::Cfa;
 use crate::image::Mosaic;
 use crate::stages::crop::ActiveArea;
@@ -16,7 +16,8 @@ pub(crate) trait Source: Sync {
     /// The CFA relative to photosite (0, 0).
     fn cfa(&self) -> &Cfa;
     /// Linear values of row `y`, columns `x0..x0 + lin.len()` (inside the image),
-    /// and, when `enc` is given, the same values on the sRGB curve.
+    /// and, when `enc` is given, the same values on the square-root curve
+    /// (see [`super::curve::Encoded`]).
     fn row(&self, y: usize, x0: usize, lin: &mut [f32], enc: Option<&mut [f32]>);
     /// The linear value of photosite (`y`, `x`) inside the image.
     fn at(&self, y: usize, x: usize) -> f32;
@@ -36,7 +37,7 @@ impl Source for Mosaic {
         let start = y * self.width + x0;
         lin.copy_from_slice(&self.data[start..start + lin.len()]);
         if let Some(enc) = enc {
-            crate::simd::dispatch_lookup()(&curves().encode, lin, enc);
+            encode_row(lin, enc);
         }
     }
     fn at(&self, y: usize, x: usize) -> f32 {
@@ -61,7 +62,7 @@ struct Level {
 }
 
 /// The raw active area read through levels, white balance and the highlight
-/// clip (and, for kernels that want it, the sRGB curve), computed per value.
+/// clip (and, for kernels that want it, the square-root curve), computed per value.
 pub(crate) struct RawSource<'a> {
     area: &'a ActiveArea<'a>,
     ph: usize,
@@ -169,7 +170,7 @@ impl Source for RawSource<'_> {
             }
         }
         if let Some(enc) = enc {
-            crate::simd::dispatch_lookup()(&curves().encode, lin, enc);
+            encode_row(lin, enc);
         }
     }
     fn at(&self, y: usize, x: usize) -> f32 {

@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use super::curve::{curves, lookup};
+use super::curve::sqrt_encode;
 use super::finish::{Finish, RowIn};
 use super::source::Source;
 use crate::cfa::Cfa;
@@ -68,7 +68,8 @@ pub(crate) trait Kernel: Sync {
     /// Demosaic `tile` into `out` (three planes of `tile.w * tile.h`), at least for
     /// every pixel `border()` or more away from the tile edges.
     fn run(&self, tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]);
-    /// True when the kernel works on sRGB-encoded input and output values.
+    /// True when the kernel works on square-root-encoded input and output
+    /// values ([`super::curve::Encoded`]).
     fn encoded(&self) -> bool {
         false
     }
@@ -131,7 +132,7 @@ fn padded_value<S: Source>(m: &S, y: isize, x: isize) -> f32 {
 }
 
 /// Fill `buf` (`tw` × `th`) with the photosites whose top-left is image (`oy`, `ox`),
-/// and `enc` (when given) with the same values on the sRGB curve.
+/// and `enc` (when given) with the same values on the square-root curve.
 fn fill_tile<S: Source>(
     m: &S,
     oy: isize,
@@ -142,7 +143,6 @@ fn fill_tile<S: Source>(
     mut enc: Option<&mut [f32]>,
 ) {
     let (w, h) = (m.width() as isize, m.height() as isize);
-    let table = &curves().encode;
     for ty in 0..th {
         let row = &mut buf[ty * tw..(ty + 1) * tw];
         let mut erow = enc.as_deref_mut().map(|e| &mut e[ty * tw..(ty + 1) * tw]);
@@ -168,7 +168,7 @@ fn fill_tile<S: Source>(
             let v = padded_value(m, sy, ox + tx as isize);
             row[tx] = v;
             if let Some(e) = erow.as_deref_mut() {
-                e[tx] = lookup(table, v);
+                e[tx] = sqrt_encode(v);
             }
         }
     }

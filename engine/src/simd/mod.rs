@@ -5,21 +5,14 @@
 //! plain loops over contiguous slices that the compiler vectorises; the
 //! variants below differ only in the target features they are compiled for
 //! (on x86_64 an AVX2+FMA copy is picked when the CPU has both; elsewhere,
-//! and on aarch64 where NEON is baseline, the portable copy runs). The one
-//! hand-written kernel, the table lookup with AVX2 gathers (`gather`), has
-//! the portable loop as its scalar twin. Tests check that every dispatched
-//! variant gives the portable one's results. (`wide` was tried first: it
+//! and on aarch64 where NEON is baseline, the portable copy runs). Tests
+//! check that every dispatched variant gives the portable one's results. (`wide` was tried first: it
 //! picks its instruction set when the crate is compiled, so inside these
 //! AVX2 functions its 8-lane type still ran as two SSE halves.)
 
-#[cfg(target_arch = "x86_64")]
-mod gather;
-
 use std::sync::OnceLock;
 
-use crate::demosaic::tile_api::{
-    finish_row, lookup_row, rcd_tile, Finish, FinishFn, LookupFn, RowIn, Scratch, TileIn,
-};
+use crate::demosaic::tile_api::{finish_row, rcd_tile, Finish, FinishFn, RowIn, Scratch, TileIn};
 
 /// `dispatched!(dispatcher -> FnType; portable(args) { body } avx2 { body })`:
 /// the portable function, an AVX2+FMA copy of the second body (x86_64 only),
@@ -73,7 +66,7 @@ dispatched! {
 
 dispatched! {
     /// The tile-row finisher (see [`crate::demosaic`]'s tile runner) for this
-    /// CPU; the AVX2 copy looks the sRGB curve up with gathers.
+    /// CPU.
     dispatch_finish -> FinishFn;
     finish_portable(
         row: &RowIn<'_>,
@@ -81,10 +74,10 @@ dispatched! {
         lin: &mut [Vec<f32>; 3],
         dst: &mut [f32],
     ) {
-        finish_row(row, finish, lin, dst, lookup_row);
+        finish_row(row, finish, lin, dst);
     }
     avx2 {
-        finish_row(row, finish, lin, dst, gather::lookup_row_avx2);
+        finish_row(row, finish, lin, dst);
     }
 }
 
@@ -100,15 +93,6 @@ dispatched! {
     avx2 {
         crate::stages::transfer::matrix_to_srgb8(m, src, dst);
     }
-}
-
-/// Interpolated table lookups of a row (see `curve::lookup`) for this CPU.
-pub(crate) fn dispatch_lookup() -> LookupFn {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        return gather::lookup_row_avx2;
-    }
-    lookup_row
 }
 
 /// True when the AVX2+FMA variants may run on this CPU.
