@@ -15,8 +15,14 @@
 //! Tiles arrive RGGB-aligned (red at even row and column).
 
 use super::curve::{curves, lookup};
-use super::rcd::first;
 use super::tile::{Kernel, Scratch, TileIn};
+
+/// The first column at or after `s` in row `y` holding green (`green`) or
+/// red/blue (`!green`) on an RGGB tile.
+#[inline(always)]
+fn first(s: usize, y: usize, green: bool) -> usize {
+    s + ((s + y + green as usize) & 1)
+}
 
 /// The LMMSE kernel.
 pub(crate) struct Lmmse {

@@ -39,13 +39,6 @@ fn refine(central: f32, neighbourhood: f32) -> f32 {
     }
 }
 
-/// The first column at or after `s` in row `y` holding green (`green`) or
-/// red/blue (`!green`) on an RGGB tile.
-#[inline(always)]
-pub(crate) fn first(s: usize, y: usize, green: bool) -> usize {
-    s + ((s + y + green as usize) & 1)
-}
-
 impl Kernel for Rcd {
     fn border(&self) -> usize {
         12
@@ -56,18 +49,92 @@ impl Kernel for Rcd {
     }
 }
 
-/// Row `y` (length `w`) of `buf`.
-#[inline(always)]
-fn row(buf: &[f32], y: usize, w: usize) -> &[f32] {
-    &buf[y * w..(y + 1) * w]
+/// Where a plane stored in the split layout keeps its values: every row holds
+/// its even columns, then its odd columns (`half` values each), so the sites
+/// of one CFA colour class along a row — every second column — are contiguous,
+/// and so are their neighbours at any offset.
+#[derive(Clone, Copy)]
+struct Split {
+    /// Values per half row: `ceil(w / 2)`.
+    half: usize,
 }
 
-/// `n` values of `r` starting at column `s + d`: the neighbour `d` columns
-/// away of every column in `s..s + n`. Slicing once per row up front lets the
-/// compiler drop bounds checks and vectorise the loops, which index `0..n`.
+impl Split {
+    /// Values per row (both halves).
+    #[inline(always)]
+    fn stride(self) -> usize {
+        2 * self.half
+    }
+
+    /// Index of tile position (`y`, `x`).
+    #[inline(always)]
+    fn at(self, y: usize, x: usize) -> usize {
+        y * self.stride() + (x & 1) * self.half + (x >> 1)
+    }
+
+    /// The `n` values of the sites (`y`, `x`), (`y`, `x + 2`), … of `plane`.
+    #[inline(always)]
+    fn sites(self, plane: &[f32], y: usize, x: usize, n: usize) -> &[f32] {
+        &plane[self.at(y, x)..][..n]
+    }
+
+    /// [`Split::sites`], writable.
+    #[inline(always)]
+    fn sites_mut(self, plane: &mut [f32], y: usize, x: usize, n: usize) -> &mut [f32] {
+        &mut plane[self.at(y, x)..][..n]
+    }
+
+    /// `n` neighbours at (`dy`, `dx`) of the sites (`y`, `x`), (`y`, `x + 2`), ….
+    #[inline(always)]
+    fn near(self, plane: &[f32], (y, x, n): (usize, usize, usize), dy: isize, dx: isize) -> &[f32] {
+        self.sites(
+            plane,
+            y.wrapping_add_signed(dy),
+            x.wrapping_add_signed(dx),
+            n,
+        )
+    }
+
+    /// Row `y` of the row-major `src` (`w` values) into the split `dst`.
+    #[inline(always)]
+    fn split_row(self, src: &[f32], dst: &mut [f32], y: usize) {
+        let row = &mut dst[y * self.stride()..][..self.stride()];
+        let (even, odd) = row.split_at_mut(self.half);
+        for ((pair, e), o) in src.chunks_exact(2).zip(even.iter_mut()).zip(odd.iter_mut()) {
+            *e = pair[0];
+            *o = pair[1];
+        }
+        if let [.., last] = src {
+            if src.len() % 2 == 1 {
+                even[self.half - 1] = *last;
+                odd[self.half - 1] = 0.0;
+            }
+        }
+    }
+
+    /// Row `y` of the split `src` into the row-major `dst` (`w` values).
+    #[inline(always)]
+    fn join_row(self, src: &[f32], dst: &mut [f32], y: usize) {
+        let row = &src[y * self.stride()..][..self.stride()];
+        let (even, odd) = row.split_at(self.half);
+        for ((pair, &e), &o) in dst.chunks_exact_mut(2).zip(even).zip(odd) {
+            pair[0] = e;
+            pair[1] = o;
+        }
+        if dst.len() % 2 == 1 {
+            if let Some(last) = dst.last_mut() {
+                *last = even[self.half - 1];
+            }
+        }
+    }
+}
+
+/// The first column at or after `s` with parity `parity`, and how many
+/// columns of that parity lie in `s..e`.
 #[inline(always)]
-fn win(r: &[f32], s: usize, d: isize, n: usize) -> &[f32] {
-    &r[s.wrapping_add_signed(d)..][..n]
+fn span(s: usize, e: usize, parity: usize) -> (usize, usize) {
+    let x0 = s + ((s ^ parity) & 1);
+    (x0, if e > x0 { (e - x0).div_ceil(2) } else { 0 })
 }
 
 /// `rows!(out, [a = slice_a, b = slice_b, ...], expr)`: `out[i] = expr` for
@@ -102,99 +169,74 @@ fn high_pass(out: &mut [f32], [t3, t2, t1, t0, u1, u2, u3]: [&[f32]; 7]) {
     );
 }
 
-/// A mask value: all bits set (picks the first operand of [`pick`]).
-const ALL: f32 = f32::from_bits(u32::MAX);
-
-/// `a` where `mask` has all bits set, `b` where it is 0: a bitwise select,
-/// exact for every value and branch-free, so loops using it vectorise.
-#[inline(always)]
-fn pick(mask: f32, a: f32, b: f32) -> f32 {
-    let m = mask.to_bits();
-    f32::from_bits((a.to_bits() & m) | (b.to_bits() & !m))
-}
-
-/// The `n` values of an alternating [`ALL`], 0, [`ALL`], … row (`mask`,
-/// `n + 1` long) that are [`ALL`] at every second column from `x0`, for a
-/// row segment starting at column `s`.
-#[inline(always)]
-fn every_other(mask: &[f32], s: usize, x0: usize, n: usize) -> &[f32] {
-    &mask[(x0 - s) & 1..][..n]
-}
-
-/// `dst[i] = src[i]` where `mask[i]` is [`ALL`]: a select over every column
-/// (not a strided loop), so that it vectorises.
-#[inline(always)]
-fn merge(src: &[f32], mask: &[f32], dst: &mut [f32]) {
-    let n = dst.len();
-    let (src, mask) = (&src[..n], &mask[..n]);
-    for i in 0..n {
-        dst[i] = pick(mask[i], src[i], dst[i]);
-    }
-}
+/// The seven taps `-3..=3` of a high-pass.
+const TAPS: [isize; 7] = [-3, -2, -1, 0, 1, 2, 3];
 
 /// The RCD kernel body; `#[inline(always)]` so that every CPU-feature variant
 /// in [`crate::simd`] compiles its own copy.
 ///
-/// The estimates of steps 2–4 are needed at every second column only; they
-/// are computed for whole rows (contiguous, branch-free loops that the
-/// compiler vectorises) and then copied to the columns that need them.
+/// Every plane is kept in the [`Split`] layout, so each step computes only the
+/// sites that need it (green at red/blue, red/blue at green, …) in contiguous,
+/// branch-free loops that the compiler vectorises. Red/blue sites ("colour
+/// sites") are where `x + y` is even, green sites where it is odd.
 #[inline(always)]
 pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
     let (w, h) = (tile.w, tile.h);
     if w < 24 || h < 24 {
         return;
     }
-    let c = tile.data;
-    let bufs = scratch.get(5, (w * h).max(2 * w + 1));
-    let [vh, pq, t0, t1, tmp, ..] = bufs else {
+    let g = Split {
+        half: w.div_ceil(2),
+    };
+    let bufs = scratch.get(9, g.stride() * h);
+    let [cs, vh, pq, t0, t1, gs, rs, bs, tmp, ..] = bufs else {
         return;
     };
-    let (tmp, mask) = tmp.split_at_mut(w);
-    let mask = &mut mask[..w + 1];
-    for (i, m) in mask.iter_mut().enumerate() {
-        *m = if i % 2 == 0 { ALL } else { 0.0 };
+    for (y, src) in tile.data.chunks_exact(w).take(h).enumerate() {
+        g.split_row(src, cs, y);
     }
-    let mask = &*mask;
-    let [rr, gg, bb] = out;
+    let c = &*cs;
 
-    // Step 1: vertical/horizontal discrimination. t0 = squared vertical
-    // high-pass, t1 = squared horizontal high-pass.
+    // Step 1: vertical/horizontal discrimination (at every site). t0 = squared
+    // vertical high-pass, t1 = squared horizontal high-pass.
     for y in 3..h - 3 {
-        let n = w - 6;
-        let taps = [-3isize, -2, -1, 0, 1, 2, 3];
-        let vertical = taps.map(|d| win(row(c, y.wrapping_add_signed(d), w), 3, 0, n));
-        high_pass(&mut t0[y * w + 3..][..n], vertical);
-        let horizontal = taps.map(|d| win(row(c, y, w), 3, d, n));
-        high_pass(&mut t1[y * w + 3..][..n], horizontal);
+        for parity in 0..2 {
+            let (x0, n) = span(3, w - 3, parity);
+            let at = (y, x0, n);
+            high_pass(g.sites_mut(t0, y, x0, n), TAPS.map(|d| g.near(c, at, d, 0)));
+            high_pass(g.sites_mut(t1, y, x0, n), TAPS.map(|d| g.near(c, at, 0, d)));
+        }
     }
     for y in 4..h - 4 {
-        let n = w - 8;
-        let t = |dy: usize| win(row(t0, y + dy - 1, w), 4, 0, n);
-        let hz = |d: isize| win(row(t1, y, w), 4, d, n);
-        rows!(
-            &mut vh[y * w + 4..][..n],
-            [
-                a = t(0),
-                b = t(1),
-                d = t(2),
-                hl = hz(-1),
-                hm = hz(0),
-                hr = hz(1)
-            ],
-            {
-                let v = (a + b + d).max(EPS_SQ);
-                let hs = (hl + hm + hr).max(EPS_SQ);
-                v / (v + hs)
-            }
-        );
+        for parity in 0..2 {
+            let (x0, n) = span(4, w - 4, parity);
+            let at = (y, x0, n);
+            rows!(
+                g.sites_mut(vh, y, x0, n),
+                [
+                    a = g.near(t0, at, -1, 0),
+                    b = g.near(t0, at, 0, 0),
+                    d = g.near(t0, at, 1, 0),
+                    hl = g.near(t1, at, 0, -1),
+                    hm = g.near(t1, at, 0, 0),
+                    hr = g.near(t1, at, 0, 1)
+                ],
+                {
+                    let v = (a + b + d).max(EPS_SQ);
+                    let hs = (hl + hm + hr).max(EPS_SQ);
+                    v / (v + hs)
+                }
+            );
+        }
     }
 
-    // Step 2.1: low-pass filter (needed at red/blue sites; computed everywhere).
+    // Step 2.1: low-pass filter at colour sites (into t0).
     for y in 1..h - 1 {
-        let n = w - 2;
-        let r = |dy: isize, dx: isize| win(row(c, y.wrapping_add_signed(dy), w), 1, dx, n);
+        let (x0, n) = span(1, w - 1, y & 1);
+        let at = (y, x0, n);
+        let r = |dy: isize, dx: isize| g.near(c, at, dy, dx);
         rows!(
-            &mut t0[y * w + 1..][..n],
+            g.sites_mut(t0, y, x0, n),
             [
                 ml = r(-1, -1),
                 mm = r(-1, 0),
@@ -209,17 +251,20 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
             m + 0.5 * (mm + pm + l + rt) + 0.25 * (ml + mr + pl + pr)
         );
     }
-    // Step 2.2: green at red/blue sites; the recorded green elsewhere. (Only
-    // rows and columns 5 or more from the edge are ever read.)
+    // Step 2.2: green at colour sites; the recorded green at green sites.
+    // (Only rows and columns 5 or more from the edge are ever read.)
     for y in 5..h - 5 {
-        let (s, n) = (5, w - 10);
-        let cw = |dy: isize, dx: isize| win(row(c, y.wrapping_add_signed(dy), w), s, dx, n);
-        let lw = |dy: isize, dx: isize| win(row(t0, y.wrapping_add_signed(dy), w), s, dx, n);
-        let vw = |dy: isize, dx: isize| win(row(vh, y.wrapping_add_signed(dy), w), s, dx, n);
+        let (x0, n) = span(5, w - 5, (y & 1) ^ 1);
+        g.sites_mut(gs, y, x0, n)
+            .copy_from_slice(g.sites(c, y, x0, n));
+        let (x0, n) = span(5, w - 5, y & 1);
+        let at = (y, x0, n);
+        let cw = |dy: isize, dx: isize| g.near(c, at, dy, dx);
+        let lw = |dy: isize, dx: isize| g.near(t0, at, dy, dx);
+        let vw = |dy: isize, dx: isize| g.near(vh, at, dy, dx);
         rows!(
-            &mut gg[y * w + s..][..n],
+            g.sites_mut(gs, y, x0, n),
             [
-                want = every_other(mask, s, first(s, y, false), n),
                 m4 = cw(-4, 0),
                 m3 = cw(-3, 0),
                 m2 = cw(-2, 0),
@@ -265,33 +310,33 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
                 let v_est = (sg * ne + ng * se) / (ng + sg);
                 let h_est = (wg * ee + eg * we) / (eg + wg);
                 let nb = 0.25 * (vml + vmr + vpl + vpr);
-                pick(want, intp(refine(v0, nb), h_est, v_est), cv)
+                intp(refine(v0, nb), h_est, v_est)
             }
         );
     }
 
-    // Step 3.1: diagonal discrimination (needed at red/blue sites; computed
-    // everywhere).
+    // Step 3.1: diagonal discrimination at colour sites.
     for y in 3..h - 3 {
-        let n = w - 6;
-        let r = |dy: isize, dx: isize| win(row(c, y.wrapping_add_signed(dy), w), 3, dx, n);
-        let taps = [-3isize, -2, -1, 0, 1, 2, 3];
-        high_pass(&mut t0[y * w + 3..][..n], taps.map(|d| r(d, d)));
-        high_pass(&mut t1[y * w + 3..][..n], taps.map(|d| r(d, -d)));
+        let (x0, n) = span(3, w - 3, y & 1);
+        let at = (y, x0, n);
+        high_pass(g.sites_mut(t0, y, x0, n), TAPS.map(|d| g.near(c, at, d, d)));
+        high_pass(
+            g.sites_mut(t1, y, x0, n),
+            TAPS.map(|d| g.near(c, at, d, -d)),
+        );
     }
     for y in 4..h - 4 {
-        let n = w - 8;
-        let a = |d: isize| win(row(t0, y.wrapping_add_signed(d), w), 4, d, n);
-        let b = |d: isize| win(row(t1, y.wrapping_add_signed(d), w), 4, -d, n);
+        let (x0, n) = span(4, w - 4, y & 1);
+        let at = (y, x0, n);
         rows!(
-            &mut pq[y * w + 4..][..n],
+            g.sites_mut(pq, y, x0, n),
             [
-                am = a(-1),
-                a0 = a(0),
-                ap = a(1),
-                bm = b(-1),
-                b0 = b(0),
-                bp = b(1)
+                am = g.near(t0, at, -1, -1),
+                a0 = g.near(t0, at, 0, 0),
+                ap = g.near(t0, at, 1, 1),
+                bm = g.near(t1, at, -1, 1),
+                b0 = g.near(t1, at, 0, 0),
+                bp = g.near(t1, at, 1, -1)
             ],
             {
                 let p = (am + a0 + ap).max(EPS_SQ);
@@ -301,21 +346,25 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
         );
     }
 
-    // Step 3.2: red at blue, blue at red. The known colour goes straight in.
-    rr[..].copy_from_slice(c);
-    bb[..].copy_from_slice(c);
+    // Step 3.2: red at blue, blue at red; the recorded colour at its own site.
     for y in 8..h - 8 {
-        let (s, n) = (8, w - 16);
-        let cw = |dy: isize, dx: isize| win(row(c, y.wrapping_add_signed(dy), w), s, dx, n);
-        let gw = |dy: isize, dx: isize| win(row(gg, y.wrapping_add_signed(dy), w), s, dx, n);
-        let pw = |dy: isize, dx: isize| win(row(pq, y.wrapping_add_signed(dy), w), s, dx, n);
+        let (x0, n) = span(8, w - 8, y & 1);
+        let at = (y, x0, n);
+        // Red rows (even) hold red at their colour sites, blue rows blue.
+        let (known, estimated) = if y & 1 == 0 {
+            (&mut *rs, &mut *bs)
+        } else {
+            (&mut *bs, &mut *rs)
+        };
+        g.sites_mut(known, y, x0, n)
+            .copy_from_slice(g.sites(c, y, x0, n));
+        let cw = |dy: isize, dx: isize| g.near(c, at, dy, dx);
+        let gw = |dy: isize, dx: isize| g.near(gs, at, dy, dx);
+        let pw = |dy: isize, dx: isize| g.near(pq, at, dy, dx);
         // d = +(w+1) diagonal, e = +(w-1) diagonal.
-        let dst: &mut Vec<f32> = if y & 1 == 0 { &mut *bb } else { &mut *rr };
         rows!(
-            &mut dst[y * w + s..][..n],
+            g.sites_mut(estimated, y, x0, n),
             [
-                want = every_other(mask, s, first(s, y, false), n),
-                c0 = cw(0, 0),
                 md1 = cw(-1, -1),
                 pd1 = cw(1, 1),
                 md3 = cw(-3, -3),
@@ -324,7 +373,7 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
                 pe1 = cw(1, -1),
                 me3 = cw(-3, 3),
                 pe3 = cw(3, -3),
-                g = gw(0, 0),
+                gc = gw(0, 0),
                 gnw2 = gw(-2, -2),
                 gse2 = gw(2, 2),
                 gne2 = gw(-2, 2),
@@ -341,32 +390,33 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
             ],
             {
                 let d = refine(p0, 0.25 * (pml + pmr + ppl + ppr));
-                let nwg = EPS + (md1 - pd1).abs() + (md1 - md3).abs() + (g - gnw2).abs();
-                let seg = EPS + (pd1 - md1).abs() + (pd1 - pd3).abs() + (g - gse2).abs();
-                let neg = EPS + (me1 - pe1).abs() + (me1 - me3).abs() + (g - gne2).abs();
-                let swg = EPS + (pe1 - me1).abs() + (pe1 - pe3).abs() + (g - gsw2).abs();
+                let nwg = EPS + (md1 - pd1).abs() + (md1 - md3).abs() + (gc - gnw2).abs();
+                let seg = EPS + (pd1 - md1).abs() + (pd1 - pd3).abs() + (gc - gse2).abs();
+                let neg = EPS + (me1 - pe1).abs() + (me1 - me3).abs() + (gc - gne2).abs();
+                let swg = EPS + (pe1 - me1).abs() + (pe1 - pe3).abs() + (gc - gsw2).abs();
                 let (nwe, see) = (md1 - gnw1, pd1 - gse1);
                 let (nee, swe) = (me1 - gne1, pe1 - gsw1);
                 let p_est = (nwg * see + seg * nwe) / (nwg + seg);
                 let q_est = (neg * swe + swg * nee) / (neg + swg);
-                pick(want, g + intp(d, q_est, p_est), c0)
+                gc + intp(d, q_est, p_est)
             }
         );
     }
 
-    // Step 4: red and blue at green sites (these read only red/blue sites of
-    // the plane, so each row's results go through `tmp`).
+    // Step 4: red and blue at green sites (from the colour sites of the same
+    // plane, so each row's results go through `tmp`).
     for y in 11..h - 11 {
-        let (s, n) = (11, w - 22);
-        let gw = |dy: isize, dx: isize| win(row(gg, y.wrapping_add_signed(dy), w), s, dx, n);
-        let vw = |dy: isize, dx: isize| win(row(vh, y.wrapping_add_signed(dy), w), s, dx, n);
-        for plane in [&mut *rr, &mut *bb] {
+        let (x0, n) = span(11, w - 11, (y & 1) ^ 1);
+        let at = (y, x0, n);
+        let gw = |dy: isize, dx: isize| g.near(gs, at, dy, dx);
+        let vw = |dy: isize, dx: isize| g.near(vh, at, dy, dx);
+        for plane in [&mut *rs, &mut *bs] {
             let p = &**plane;
-            let pw = |dy: isize, dx: isize| win(row(p, y.wrapping_add_signed(dy), w), s, dx, n);
+            let pw = |dy: isize, dx: isize| g.near(p, at, dy, dx);
             rows!(
                 &mut tmp[..n],
                 [
-                    g = gw(0, 0),
+                    gc = gw(0, 0),
                     gm2 = gw(-2, 0),
                     gp2 = gw(2, 0),
                     gw2 = gw(0, -2),
@@ -391,22 +441,27 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
                 ],
                 {
                     let d = refine(v0, 0.25 * (vml + vmr + vpl + vpr));
-                    let ng = EPS + (g - gm2).abs() + (pm1 - pp1).abs() + (pm1 - pm3).abs();
-                    let sg = EPS + (g - gp2).abs() + (pp1 - pm1).abs() + (pp1 - pp3).abs();
-                    let wg = EPS + (g - gw2).abs() + (pw1 - pe1).abs() + (pw1 - pw3).abs();
-                    let eg = EPS + (g - ge2).abs() + (pe1 - pw1).abs() + (pe1 - pe3).abs();
+                    let ng = EPS + (gc - gm2).abs() + (pm1 - pp1).abs() + (pm1 - pm3).abs();
+                    let sg = EPS + (gc - gp2).abs() + (pp1 - pm1).abs() + (pp1 - pp3).abs();
+                    let wg = EPS + (gc - gw2).abs() + (pw1 - pe1).abs() + (pw1 - pw3).abs();
+                    let eg = EPS + (gc - ge2).abs() + (pe1 - pw1).abs() + (pe1 - pe3).abs();
                     let (ne, se) = (pm1 - gm1, pp1 - gp1);
                     let (we, ee) = (pw1 - gw1, pe1 - ge1);
                     let v_est = (ng * se + sg * ne) / (ng + sg);
                     let h_est = (eg * we + wg * ee) / (eg + wg);
-                    g + intp(d, h_est, v_est)
+                    gc + intp(d, h_est, v_est)
                 }
             );
-            merge(
-                &tmp[..n],
-                every_other(mask, s, first(s, y, true), n),
-                &mut plane[y * w + s..][..n],
-            );
+            g.sites_mut(plane, y, x0, n).copy_from_slice(&tmp[..n]);
+        }
+    }
+
+    // The planes back in row-major order, where the tile runner reads them
+    // (rows 12 or more from the edge).
+    let [rr, gg, bb] = out;
+    for y in 11..h - 11 {
+        for (split, dst) in [(&*rs, &mut *rr), (&*gs, &mut *gg), (&*bs, &mut *bb)] {
+            g.join_row(split, &mut dst[y * w..][..w], y);
         }
     }
 }
