@@ -379,13 +379,15 @@ fn sub_ifd_offsets(r: &Reader<'_>, e: usize, typ: u16, n: u32, queue: &mut Vec<u
 }
 
 /// Endian-aware reads that return `None` past the end.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    le: bool,
+pub(crate) struct Reader<'a> {
+    /// The file.
+    pub bytes: &'a [u8],
+    /// True for little-endian ("II") files.
+    pub le: bool,
 }
 
 impl Reader<'_> {
-    fn u16(&self, at: usize) -> Option<u16> {
+    pub(crate) fn u16(&self, at: usize) -> Option<u16> {
         let b = self.bytes.get(at..at.checked_add(2)?)?;
         let b = [*b.first()?, *b.get(1)?];
         Some(if self.le {
@@ -395,7 +397,7 @@ impl Reader<'_> {
         })
     }
 
-    fn u32(&self, at: usize) -> Option<u32> {
+    pub(crate) fn u32(&self, at: usize) -> Option<u32> {
         let b = self.bytes.get(at..at.checked_add(4)?)?;
         let b = [*b.first()?, *b.get(1)?, *b.get(2)?, *b.get(3)?];
         Some(if self.le {
