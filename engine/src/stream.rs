@@ -108,6 +108,10 @@ pub(crate) fn develop_recipe(
         }
     }
     let mut narrow: Vec<RgbF32> = widths.iter().map(|&w| RgbF32::new(w, oh)).collect();
+    let resamplers = widths
+        .iter()
+        .map(|&w| resize::RowResampler::new(ow, w))
+        .collect::<Result<Vec<_>>>()?;
     let strips = oh.div_ceil(STRIP_ROWS);
     // parts[strip][width index]: the rows of each narrow image a strip fills.
     let mut parts: Vec<Vec<&mut [f32]>> = (0..strips).map(|_| Vec::new()).collect();
@@ -139,8 +143,8 @@ pub(crate) fn develop_recipe(
             )?;
             apply_tone(&mut img, &opts.tone);
             let img = orient::apply_orientation(img, orientation);
-            for (dst, &w) in narrow_parts.into_iter().zip(&widths) {
-                resize::resize_rows_into(&img, w, dst)?;
+            for (dst, rows) in narrow_parts.into_iter().zip(&resamplers) {
+                rows.rows_into(&img, dst)?;
             }
             let strips = plans
                 .iter()

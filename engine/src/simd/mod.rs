@@ -12,6 +12,8 @@
 
 use std::sync::OnceLock;
 
+use crate::stages::resize::Taps;
+
 use crate::demosaic::tile_api::{finish_row, rcd_tile, Finish, FinishFn, RowIn, Scratch, TileIn};
 
 /// `dispatched!(dispatcher -> FnType; portable(args) { body } avx2 { body })`:
@@ -92,6 +94,37 @@ dispatched! {
     }
     avx2 {
         crate::stages::transfer::matrix_to_srgb8(m, src, dst);
+    }
+}
+
+/// The signature of [`crate::stages::resize::resample_rows`].
+pub(crate) type ResampleRowsFn = fn(&Taps, &[f32], &mut [f32]);
+
+/// Rows of the horizontal Lanczos3 pass for this CPU: the hand-written AVX2
+/// kernel, or its portable twin.
+pub(crate) fn dispatch_resample_rows() -> ResampleRowsFn {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        fn avx2(taps: &Taps, src: &[f32], out: &mut [f32]) {
+            // SAFETY: only returned after `has_avx2` confirmed AVX2.
+            unsafe { crate::stages::resize::resample_rows_avx2(taps, src, out) }
+        }
+        return avx2;
+    }
+    crate::stages::resize::resample_rows
+}
+
+/// The signature of [`crate::stages::resize::add_weighted`].
+pub(crate) type AddWeightedFn = fn(f32, &[f32], &mut [f32]);
+
+dispatched! {
+    /// One weighted row of the vertical Lanczos3 pass for this CPU.
+    dispatch_add_weighted -> AddWeightedFn;
+    add_weighted_portable(weight: f32, src: &[f32], out: &mut [f32]) {
+        crate::stages::resize::add_weighted(weight, src, out);
+    }
+    avx2 {
+        crate::stages::resize::add_weighted(weight, src, out);
     }
 }
 
