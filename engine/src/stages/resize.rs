@@ -285,11 +285,9 @@ pub fn resize_to(image: &RgbF32, w: usize, h: usize) -> Result<Cow<'_, RgbF32>> 
     let mut out = if h == image.height {
         narrow.into_owned()
     } else {
-        vertical(&narrow, h)
+        vertical(&narrow, h)?
     };
-    for v in &mut out.data {
-        *v = v.clamp(0.0, 1.0);
-    }
+    clip(&mut out.data);
     Ok(Cow::Owned(out))
 }
 
@@ -308,34 +306,98 @@ fn check(image: &RgbF32, w: usize, h: usize) -> Result<()> {
     Ok(())
 }
 
-/// The vertical pass: `image` (already at its final width) to `h` rows, each
-/// output row a weighted sum of input rows, rows in parallel.
-fn vertical(image: &RgbF32, h: usize) -> RgbF32 {
-    let taps = Taps::lanczos3(image.height, h);
+/// The vertical pass: `image` (already at its final width) to `h` rows, rows
+/// in parallel.
+fn vertical(image: &RgbF32, h: usize) -> Result<RgbF32> {
+    let columns = ColumnResampler::new(image.height, h)?;
     let row_len = image.width * 3;
-    let add = crate::simd::dispatch_add_weighted();
     let mut out = RgbF32::new(image.width, h);
     out.data
         .par_chunks_mut(row_len.max(1))
         .enumerate()
-        .for_each(|(j, o)| {
-            // Written before it is read: adding into fresh zero pages would
-            // fault each of them twice (zero page, then copy on write, with a
-            // TLB flush on every CPU).
-            o.fill(0.0);
-            let s = taps.start[j];
-            for (k, &wk) in taps.weights[j * taps.taps..][..taps.taps]
-                .iter()
-                .enumerate()
-            {
-                if let Some(src) = image.data.get((s + k) * row_len..(s + k + 1) * row_len) {
-                    if wk != 0.0 {
-                        add(wk, src, o);
-                    }
+        .for_each(|(j, o)| columns.row(image, j, o));
+    Ok(out)
+}
+
+/// Clip every value to 0..=1 (the last step of [`resize_to`]).
+pub fn clip(values: &mut [f32]) {
+    for v in values {
+        *v = v.clamp(0.0, 1.0);
+    }
+}
+
+/// The vertical pass from one height to another, weights computed once:
+/// each output row is a weighted sum of input rows, so any band of output
+/// rows can be made on its own (the strip path encodes bands in parallel).
+#[derive(Debug, Clone)]
+pub struct ColumnResampler {
+    taps: Taps,
+    src_height: usize,
+}
+
+impl ColumnResampler {
+    /// Lanczos3 from `src_height` to `dst_height` rows.
+    pub fn new(src_height: usize, dst_height: usize) -> Result<Self> {
+        if src_height == 0 || dst_height == 0 {
+            return Err(Error::InvalidParameter(format!(
+                "resize of columns from {src_height} to {dst_height} pixels"
+            )));
+        }
+        Ok(Self {
+            taps: Taps::lanczos3(src_height, dst_height),
+            src_height,
+        })
+    }
+
+    /// Output rows `first..` of `image` (of the source height), as many as
+    /// `out` holds whole rows of `image.width` pixels, without clipping.
+    pub fn rows_into(&self, image: &RgbF32, first: usize, out: &mut [f32]) -> Result<()> {
+        let row_len = image.width * 3;
+        let rows = out.len() / row_len.max(1);
+        if image.height != self.src_height
+            || row_len == 0
+            || out.len() % row_len != 0
+            || first + rows > self.taps.len()
+        {
+            return Err(Error::InvalidParameter(format!(
+                "rows {first}..{} of a resize from {} to {} rows, from a {}x{} image",
+                first + rows,
+                self.src_height,
+                self.taps.len(),
+                image.width,
+                image.height
+            )));
+        }
+        for (k, o) in out.chunks_exact_mut(row_len).enumerate() {
+            self.row(image, first + k, o);
+        }
+        Ok(())
+    }
+
+    /// Output row `j` into `o`.
+    fn row(&self, image: &RgbF32, j: usize, o: &mut [f32]) {
+        let add = crate::simd::dispatch_add_weighted();
+        let row_len = o.len();
+        // Written before it is read: adding into fresh zero pages would fault
+        // each of them twice (zero page, then copy on write, with a TLB flush
+        // on every CPU).
+        if self.src_height == self.taps.len() {
+            // Same height: the rows as they are (as `resize_to` skips the pass).
+            if let Some(src) = image.data.get(j * row_len..(j + 1) * row_len) {
+                o.copy_from_slice(src);
+            }
+            return;
+        }
+        o.fill(0.0);
+        let (taps, s) = (self.taps.taps, self.taps.start[j]);
+        for (k, &wk) in self.taps.weights[j * taps..][..taps].iter().enumerate() {
+            if let Some(src) = image.data.get((s + k) * row_len..(s + k + 1) * row_len) {
+                if wk != 0.0 {
+                    add(wk, src, o);
                 }
             }
-        });
-    out
+        }
+    }
 }
 
 /// The horizontal pass from one width to another, weights computed once: the
