@@ -10,6 +10,9 @@
 //! picks its instruction set when the crate is compiled, so inside these
 //! AVX2 functions its 8-lane type still ran as two SSE halves.)
 
+#[cfg(target_arch = "x86_64")]
+mod srgb8;
+
 use std::sync::OnceLock;
 
 use crate::stages::resize::Taps;
@@ -86,15 +89,14 @@ dispatched! {
 /// The signature of [`crate::stages::transfer::matrix_to_srgb8`].
 pub(crate) type MatrixSrgb8Fn = fn(&[[f32; 3]; 3], &[f32], &mut [u8]);
 
-dispatched! {
-    /// Matrix + 8-bit sRGB curve for this CPU (chosen on first use).
-    dispatch_matrix_srgb8 -> MatrixSrgb8Fn;
-    matrix_srgb8_portable(m: &[[f32; 3]; 3], src: &[f32], dst: &mut [u8]) {
-        crate::stages::transfer::matrix_to_srgb8(m, src, dst);
+/// Matrix + 8-bit sRGB curve for this CPU: the hand-written AVX2 kernel, or
+/// the portable one (its twin).
+pub(crate) fn dispatch_matrix_srgb8() -> MatrixSrgb8Fn {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        return srgb8::matrix_to_srgb8_avx2;
     }
-    avx2 {
-        crate::stages::transfer::matrix_to_srgb8(m, src, dst);
-    }
+    crate::stages::transfer::matrix_to_srgb8
 }
 
 /// The signature of [`crate::stages::resize::resample_rows`].

@@ -43,7 +43,7 @@ fn lut16() -> &'static [u16] {
 /// Steps of the 8-bit table: 16 KiB, so lookups stay in the L1 cache; a
 /// step moves the output by at most 0.2 of a level (at black, where the
 /// curve is steepest).
-const LUT8_STEPS: usize = 16384;
+pub(crate) const LUT8_STEPS: usize = 16384;
 
 fn lut8() -> &'static [u8] {
     static LUT: OnceLock<Vec<u8>> = OnceLock::new();
@@ -51,6 +51,17 @@ fn lut8() -> &'static [u8] {
         (0..LUT8_STEPS)
             .map(|i| (srgb_encode(i as f32 / (LUT8_STEPS - 1) as f32) * 255.0).round() as u8)
             .collect()
+    })
+}
+
+/// [`lut8`] widened to 32-bit values, for gathers.
+pub(crate) fn lut8_wide() -> &'static [u32; LUT8_STEPS] {
+    static LUT: OnceLock<Box<[u32; LUT8_STEPS]>> = OnceLock::new();
+    LUT.get_or_init(|| {
+        let narrow = lut8();
+        Box::new(std::array::from_fn(|i| {
+            u32::from(narrow.get(i).copied().unwrap_or(0))
+        }))
     })
 }
 
@@ -203,13 +214,14 @@ mod tests {
             .chunks_exact(3)
             .flat_map(|p| m.map(|row| lut.of(row[0] * p[0] + row[1] * p[1] + row[2] * p[2])))
             .collect();
-        for f in [
-            crate::simd::dispatch_matrix_srgb8(),
-            crate::simd::matrix_srgb8_portable,
-        ] {
-            let mut got = vec![0u8; src.len()];
-            f(&m, &src, &mut got);
-            assert_eq!(got, want);
+        // Every length, so that the vector blocks and the tail both run.
+        for len in (0..=40).chain([src.len() - 3, src.len()]) {
+            let len = len / 3 * 3;
+            for f in [crate::simd::dispatch_matrix_srgb8(), matrix_to_srgb8] {
+                let mut got = vec![0u8; len];
+                f(&m, &src[..len], &mut got);
+                assert_eq!(got, want[..len], "{len} values");
+            }
         }
     }
 
