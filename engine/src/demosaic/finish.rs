@@ -118,20 +118,33 @@ mod tests {
     use super::*;
 
     fn run(f: FinishFn, encoded: bool, finish: Option<&Finish>) -> Vec<f32> {
-        let n = 203;
+        run_row(f, encoded, finish, &[1, 0, 1, 2, 1, 1], 4, 203)
+    }
+
+    fn run_row(
+        f: FinishFn,
+        encoded: bool,
+        finish: Option<&Finish>,
+        colors: &[usize],
+        phase: usize,
+        n: usize,
+    ) -> Vec<f32> {
         let plane = |k: usize| -> Vec<f32> {
             (0..n)
-                .map(|i| ((i * 37 + k * 101) % 113) as f32 / 100.0 - 0.05)
+                .map(|i| match (i * 7 + k) % 61 {
+                    0 => f32::NAN,
+                    1 => f32::INFINITY,
+                    _ => ((i * 37 + k * 101) % 113) as f32 / 100.0 - 0.05,
+                })
                 .collect()
         };
         let (pr, pg, pb) = (plane(0), plane(1), plane(2));
         let known: Vec<f32> = (0..n).map(|i| (i % 7) as f32 / 7.0).collect();
-        let colors = [1, 0, 1, 2, 1, 1];
         let row = RowIn {
             planes: [&pr, &pg, &pb],
             known: &known,
-            colors: &colors,
-            phase: 4,
+            colors,
+            phase,
             encoded,
         };
         let mut out = vec![0.0; 3 * n];
@@ -149,13 +162,57 @@ mod tests {
             for fin in [None, Some(&finish)] {
                 let a = run(crate::simd::dispatch_finish(), encoded, fin);
                 let b = run(crate::simd::finish_portable, encoded, fin);
-                assert_eq!(a, b, "encoded {encoded}, finish {fin:?}");
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&a), bits(&b), "encoded {encoded}, finish {fin:?}");
                 if fin.is_none() {
                     // Pixel 0 is at phase 4: green (index 1) keeps its sample.
                     assert_eq!(a[1], 0.0);
                     // Pixel 5 is at phase 3: blue keeps 5/7.
                     assert_eq!(a[5 * 3 + 2], 5.0 / 7.0);
-                    assert!(a.iter().all(|v| (0.0..=1.0).contains(v)));
+                    assert!(a.iter().all(|v| v.is_nan() || (0.0..=1.0).contains(v)));
+                }
+            }
+        }
+    }
+
+    /// Bayer rows (period 2, both phases, lengths around the vector width):
+    /// the AVX2 kernel gives the portable one's bits.
+    #[test]
+    fn dispatched_and_portable_bayer_rows_agree() {
+        let finish = Finish {
+            matrix: [[1.6, -0.4, -0.2], [-0.3, 1.5, -0.2], [0.0, -0.5, 1.5]],
+            gain: 1.7,
+        };
+        for colors in [[0, 1], [1, 2], [1, 0], [2, 1]] {
+            for phase in [0, 1] {
+                for n in [1, 7, 8, 9, 16, 203, 448] {
+                    for encoded in [false, true] {
+                        for fin in [None, Some(&finish)] {
+                            let a = run_row(
+                                crate::simd::dispatch_finish(),
+                                encoded,
+                                fin,
+                                &colors,
+                                phase,
+                                n,
+                            );
+                            let b = run_row(
+                                crate::simd::finish_portable,
+                                encoded,
+                                fin,
+                                &colors,
+                                phase,
+                                n,
+                            );
+                            let bits =
+                                |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                            assert_eq!(
+                                bits(&a),
+                                bits(&b),
+                                "{colors:?} phase {phase} n {n} encoded {encoded} {fin:?}"
+                            );
+                        }
+                    }
                 }
             }
         }

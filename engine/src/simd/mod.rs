@@ -11,6 +11,8 @@
 //! AVX2 functions its 8-lane type still ran as two SSE halves.)
 
 #[cfg(target_arch = "x86_64")]
+mod finish;
+#[cfg(target_arch = "x86_64")]
 mod srgb8;
 
 use std::sync::OnceLock;
@@ -69,21 +71,24 @@ dispatched! {
     }
 }
 
-dispatched! {
-    /// The tile-row finisher (see [`crate::demosaic`]'s tile runner) for this
-    /// CPU.
-    dispatch_finish -> FinishFn;
-    finish_portable(
-        row: &RowIn<'_>,
-        finish: Option<&Finish>,
-        lin: &mut [Vec<f32>; 3],
-        dst: &mut [f32],
-    ) {
-        finish_row(row, finish, lin, dst);
+/// The portable tile-row finisher (what the AVX2 one is tested against).
+pub(crate) fn finish_portable(
+    row: &RowIn<'_>,
+    finish: Option<&Finish>,
+    lin: &mut [Vec<f32>; 3],
+    dst: &mut [f32],
+) {
+    finish_row(row, finish, lin, dst);
+}
+
+/// The tile-row finisher (see [`crate::demosaic`]'s tile runner) for this
+/// CPU: the hand-written AVX2 kernel, or the portable one.
+pub(crate) fn dispatch_finish() -> FinishFn {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        return finish::finish_row_avx2;
     }
-    avx2 {
-        finish_row(row, finish, lin, dst);
-    }
+    finish_portable
 }
 
 /// The signature of [`crate::stages::transfer::matrix_to_srgb8`].
