@@ -2,7 +2,7 @@
 //! raw u16 active area with levels, white balance and the highlight clip
 //! applied as rows are read, so that no full-size f32 mosaic is built.
 
-use super::curve::encode_row;
+use super::curve::{encode_row, sqrt_encode};
 use crate::cfa::Cfa;
 use crate::image::Mosaic;
 use crate::stages::crop::ActiveArea;
@@ -61,6 +61,61 @@ struct Level {
     gain: f32,
 }
 
+/// The levels of [`LANES`] consecutive positions of a row, as arrays (the
+/// form the vectorised loop of [`levels_row`] reads).
+#[derive(Clone, Debug)]
+pub(crate) struct LevelBlock {
+    black: [f32; LANES],
+    scale: [f32; LANES],
+    gain: [f32; LANES],
+}
+
+/// `lin[i]` = the levels of `raw[i]` (`block` repeating every [`LANES`]
+/// values), and `enc[i]` its square root when given: one pass, in blocks the
+/// compiler vectorises. `#[inline(always)]` so that each CPU-feature variant
+/// in [`crate::simd`] compiles its own copy.
+#[inline(always)]
+pub(crate) fn levels_row(
+    raw: &[u16],
+    block: &LevelBlock,
+    top: f32,
+    lin: &mut [f32],
+    enc: Option<&mut [f32]>,
+) {
+    let LevelBlock { black, scale, gain } = block;
+    let level = |r: u16, j: usize| {
+        (((f32::from(r).min(top) - black[j]) * scale[j]).max(0.0) * gain[j]).min(1.0)
+    };
+    let n = raw.len().min(lin.len());
+    let full = n - n % LANES;
+    // Whole blocks as fixed-size arrays, so that each is a few whole vectors.
+    {
+        for (o, r) in lin[..full]
+            .chunks_exact_mut(LANES)
+            .zip(raw[..full].chunks_exact(LANES))
+        {
+            let (Ok(o), Ok(r)) = (
+                <&mut [f32; LANES]>::try_from(o),
+                <&[u16; LANES]>::try_from(r),
+            ) else {
+                continue;
+            };
+            for j in 0..LANES {
+                o[j] = level(r[j], j);
+            }
+        }
+        for (j, (o, &r)) in lin[full..n].iter_mut().zip(&raw[full..n]).enumerate() {
+            *o = level(r, j);
+        }
+    }
+    if let Some(enc) = enc {
+        let m = n.min(enc.len());
+        for (e, &v) in enc[..m].iter_mut().zip(&lin[..m]) {
+            *e = sqrt_encode(v);
+        }
+    }
+}
+
 /// The raw active area read through levels, white balance and the highlight
 /// clip (and, for kernels that want it, the square-root curve), computed per value.
 pub(crate) struct RawSource<'a> {
@@ -69,6 +124,9 @@ pub(crate) struct RawSource<'a> {
     pw: usize,
     /// Levels per pattern position (`ph * pw`, row-major).
     levels: Vec<Level>,
+    /// When [`LANES`] is a multiple of the pattern width: the block of levels
+    /// for each pattern row and starting column (`ph * pw`, row-major).
+    blocks: Vec<LevelBlock>,
     /// Raw values above this read as this (the end of the range that maps
     /// below white).
     top: f32,
@@ -121,11 +179,28 @@ impl<'a> RawSource<'a> {
                 });
             }
         }
+        let mut blocks = Vec::new();
+        if LANES % pw == 0 {
+            for y in 0..ph {
+                let row = &levels[y * pw..][..pw];
+                for start in 0..pw {
+                    let pick = |f: fn(&Level) -> f32| -> [f32; LANES] {
+                        std::array::from_fn(|j| f(&row[(start + j) % pw]))
+                    };
+                    blocks.push(LevelBlock {
+                        black: pick(|l| l.black),
+                        scale: pick(|l| l.scale),
+                        gain: pick(|l| l.gain),
+                    });
+                }
+            }
+        }
         Some(Self {
             area,
             ph,
             pw,
             levels,
+            blocks,
             top,
         })
     }
@@ -144,29 +219,18 @@ impl Source for RawSource<'_> {
     fn row(&self, y: usize, x0: usize, lin: &mut [f32], enc: Option<&mut [f32]>) {
         let raw = &self.area.row(y)[x0..x0 + lin.len()];
         let rl = &self.levels[(y % self.ph) * self.pw..][..self.pw];
-        if LANES % self.pw == 0 {
+        if let Some(block) = self.blocks.get((y % self.ph) * self.pw + x0 % self.pw) {
             // The pattern repeats within a block: one block of parameters,
             // starting at the row's phase, serves every block.
-            let start = x0 % self.pw;
-            let pick = |f: fn(&Level) -> f32| -> [f32; LANES] {
-                std::array::from_fn(|j| f(&rl[(start + j) % self.pw]))
-            };
-            let (black, scale, gain) = (pick(|l| l.black), pick(|l| l.scale), pick(|l| l.gain));
-            let top = self.top;
-            for (o, r) in lin.chunks_mut(LANES).zip(raw.chunks(LANES)) {
-                for j in 0..o.len().min(r.len()) {
-                    o[j] = (((f32::from(r[j]).min(top) - black[j]) * scale[j]).max(0.0) * gain[j])
-                        .min(1.0);
-                }
-            }
-        } else {
-            let mut p = x0 % self.pw;
-            for (o, &v) in lin.iter_mut().zip(raw) {
-                *o = rl[p].apply(f32::from(v), self.top);
-                p += 1;
-                if p == self.pw {
-                    p = 0;
-                }
+            crate::simd::dispatch_levels()(raw, block, self.top, lin, enc);
+            return;
+        }
+        let mut p = x0 % self.pw;
+        for (o, &v) in lin.iter_mut().zip(raw) {
+            *o = rl[p].apply(f32::from(v), self.top);
+            p += 1;
+            if p == self.pw {
+                p = 0;
             }
         }
         if let Some(enc) = enc {
@@ -192,6 +256,51 @@ impl RawSource<'_> {
             height: h,
             cfa: self.area.cfa.clone(),
             data,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vectorised block loop, in its portable and dispatched copies, gives
+    /// `Level::apply` (and its square root) for every value, the sensor's
+    /// clip and a partial last block included.
+    #[test]
+    fn level_blocks_match_per_value_levels() {
+        let levels: Vec<Level> = (0..LANES)
+            .map(|j| Level {
+                black: 500.0 + j as f32,
+                scale: 1.0 / (15000.0 - j as f32),
+                gain: 1.0 + (j % 3) as f32 * 0.7,
+            })
+            .collect();
+        let block = LevelBlock {
+            black: std::array::from_fn(|j| levels[j].black),
+            scale: std::array::from_fn(|j| levels[j].scale),
+            gain: std::array::from_fn(|j| levels[j].gain),
+        };
+        let top = 15001.0;
+        let raw: Vec<u16> = (0..LANES * 7 + 5)
+            .map(|i| ((i * 7919) % 17000) as u16)
+            .chain([0, 499, 65535])
+            .collect();
+        let want: Vec<f32> = raw
+            .iter()
+            .enumerate()
+            .map(|(i, &r)| levels[i % LANES].apply(f32::from(r), top))
+            .collect();
+        for f in [crate::simd::dispatch_levels(), crate::simd::levels_portable] {
+            let mut lin = vec![0.0; raw.len()];
+            let mut enc = vec![0.0; raw.len()];
+            f(&raw, &block, top, &mut lin, Some(&mut enc));
+            assert_eq!(lin, want);
+            let roots: Vec<f32> = want.iter().map(|&v| sqrt_encode(v)).collect();
+            assert_eq!(enc, roots);
+            let mut alone = vec![0.0; raw.len()];
+            f(&raw, &block, top, &mut alone, None);
+            assert_eq!(alone, want);
         }
     }
 }

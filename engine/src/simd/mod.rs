@@ -17,9 +17,10 @@ mod srgb8;
 
 use std::sync::OnceLock;
 
+use crate::demosaic::tile_api::{
+    finish_row, levels_row, rcd_tile, Finish, FinishFn, LevelBlock, RowIn, Scratch, TileIn,
+};
 use crate::stages::resize::Taps;
-
-use crate::demosaic::tile_api::{finish_row, rcd_tile, Finish, FinishFn, RowIn, Scratch, TileIn};
 
 /// `dispatched!(dispatcher -> FnType; portable(args) { body } avx2 { body })`:
 /// the portable function, an AVX2+FMA copy of the second body (x86_64 only),
@@ -89,6 +90,26 @@ pub(crate) fn dispatch_finish() -> FinishFn {
         return finish::finish_row_avx2;
     }
     finish_portable
+}
+
+/// The signature of [`crate::demosaic::tile_api::levels_row`].
+pub(crate) type LevelsFn = fn(&[u16], &LevelBlock, f32, &mut [f32], Option<&mut [f32]>);
+
+dispatched! {
+    /// Levels (and the square-root curve) of a raw row for this CPU.
+    dispatch_levels -> LevelsFn;
+    levels_portable(
+        raw: &[u16],
+        block: &LevelBlock,
+        top: f32,
+        lin: &mut [f32],
+        enc: Option<&mut [f32]>,
+    ) {
+        levels_row(raw, block, top, lin, enc);
+    }
+    avx2 {
+        levels_row(raw, block, top, lin, enc);
+    }
 }
 
 /// The signature of [`crate::stages::transfer::matrix_to_srgb8`].
