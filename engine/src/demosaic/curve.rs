@@ -107,6 +107,10 @@ impl<K: super::tile::Kernel> super::tile::Kernel for Encoded<K> {
     fn encoded(&self) -> bool {
         true
     }
+
+    fn split(&self) -> bool {
+        self.0.split()
+    }
 }
 
 #[cfg(test)]

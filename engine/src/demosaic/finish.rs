@@ -26,10 +26,28 @@ pub(crate) struct Finish {
     pub gain: f32,
 }
 
+/// How a kernel laid out its planes' rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// `planes[c][i]` is pixel `i` of the row.
+    Plain,
+    /// Each plane row holds its even columns, then its odd columns (`half`
+    /// values each; see RCD), and pixel `i` of the row is column `x0 + i`.
+    Split {
+        /// Values per half row.
+        half: usize,
+        /// The tile column of the row's first pixel.
+        x0: usize,
+    },
+}
+
 /// One output row as the kernel left it.
 pub(crate) struct RowIn<'a> {
-    /// The kernel's R, G and B values for the row's pixels.
+    /// The kernel's R, G and B values for the row's pixels (laid out as
+    /// `layout` says).
     pub planes: [&'a [f32]; 3],
+    /// How `planes` are laid out.
+    pub layout: Layout,
     /// The recorded (linear) photosite values of the same pixels.
     pub known: &'a [f32],
     /// Colour index of each position of one CFA period along this row.
@@ -56,10 +74,22 @@ pub(crate) fn finish_row(
     let n = row.known.len();
     for (l, p) in lin.iter_mut().zip(row.planes) {
         l.resize(n, 0.0);
+        let p = match row.layout {
+            Layout::Plain => &p[..n],
+            Layout::Split { half, x0 } => {
+                // Back to plain order (into `dst`, which is overwritten below).
+                let plain = &mut dst[..n];
+                for (i, v) in plain.iter_mut().enumerate() {
+                    let x = x0 + i;
+                    *v = p[(x & 1) * half + (x >> 1)];
+                }
+                &*plain
+            }
+        };
         if row.encoded {
-            decode_row(&p[..n], &mut l[..n]);
+            decode_row(p, &mut l[..n]);
         } else {
-            clamp(&p[..n], &mut l[..n]);
+            clamp(p, &mut l[..n]);
         }
     }
     // The recorded sample is kept exactly.
@@ -118,9 +148,12 @@ mod tests {
     use super::*;
 
     fn run(f: FinishFn, encoded: bool, finish: Option<&Finish>) -> Vec<f32> {
-        run_row(f, encoded, finish, &[1, 0, 1, 2, 1, 1], 4, 203)
+        run_row(f, encoded, finish, &[1, 0, 1, 2, 1, 1], 4, 203, None)
     }
 
+    /// A row of `n` pixels through `f`; with `split = Some(x0)` the planes
+    /// are handed over in the split layout, the row starting at column `x0`
+    /// of a wider tile row (whose other columns hold junk).
     fn run_row(
         f: FinishFn,
         encoded: bool,
@@ -128,6 +161,7 @@ mod tests {
         colors: &[usize],
         phase: usize,
         n: usize,
+        split: Option<usize>,
     ) -> Vec<f32> {
         let plane = |k: usize| -> Vec<f32> {
             (0..n)
@@ -140,8 +174,29 @@ mod tests {
         };
         let (pr, pg, pb) = (plane(0), plane(1), plane(2));
         let known: Vec<f32> = (0..n).map(|i| (i % 7) as f32 / 7.0).collect();
+        let (planes, layout) = match split {
+            None => ([pr, pg, pb], Layout::Plain),
+            Some(x0) => {
+                let width = x0 + n + 12;
+                let half = width.div_ceil(2);
+                let to_split = |p: &[f32]| {
+                    let mut out = vec![9.0; 2 * half];
+                    for (i, &v) in p.iter().enumerate() {
+                        let x = x0 + i;
+                        out[(x & 1) * half + (x >> 1)] = v;
+                    }
+                    out
+                };
+                (
+                    [to_split(&pr), to_split(&pg), to_split(&pb)],
+                    Layout::Split { half, x0 },
+                )
+            }
+        };
+        let [pr, pg, pb] = &planes;
         let row = RowIn {
-            planes: [&pr, &pg, &pb],
+            planes: [pr, pg, pb],
+            layout,
             known: &known,
             colors,
             phase,
@@ -175,8 +230,9 @@ mod tests {
         }
     }
 
-    /// Bayer rows (period 2, both phases, lengths around the vector width):
-    /// the AVX2 kernel gives the portable one's bits.
+    /// Bayer rows (period 2, both phases, lengths around the vector width),
+    /// plain or split (starting at an even or an odd column): the AVX2 kernel
+    /// and the portable one give the plain portable result's bits.
     #[test]
     fn dispatched_and_portable_bayer_rows_agree() {
         let finish = Finish {
@@ -188,29 +244,26 @@ mod tests {
                 for n in [1, 7, 8, 9, 16, 203, 448] {
                     for encoded in [false, true] {
                         for fin in [None, Some(&finish)] {
-                            let a = run_row(
-                                crate::simd::dispatch_finish(),
-                                encoded,
-                                fin,
-                                &colors,
-                                phase,
-                                n,
-                            );
-                            let b = run_row(
+                            let what = format!("{colors:?} phase {phase} n {n} {encoded} {fin:?}");
+                            let bits =
+                                |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                            let plain = run_row(
                                 crate::simd::finish_portable,
                                 encoded,
                                 fin,
                                 &colors,
                                 phase,
                                 n,
+                                None,
                             );
-                            let bits =
-                                |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                            assert_eq!(
-                                bits(&a),
-                                bits(&b),
-                                "{colors:?} phase {phase} n {n} encoded {encoded} {fin:?}"
-                            );
+                            for split in [None, Some(12), Some(13)] {
+                                for f in
+                                    [crate::simd::dispatch_finish(), crate::simd::finish_portable]
+                                {
+                                    let got = run_row(f, encoded, fin, &colors, phase, n, split);
+                                    assert_eq!(bits(&got), bits(&plain), "{what} split {split:?}");
+                                }
+                            }
                         }
                     }
                 }

@@ -47,6 +47,10 @@ impl Kernel for Rcd {
     fn run(&self, tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
         crate::simd::dispatch_rcd()(tile, scratch, out);
     }
+
+    fn split(&self) -> bool {
+        true
+    }
 }
 
 /// Where a plane stored in the split layout keeps its values: every row holds
@@ -111,22 +115,6 @@ impl Split {
             }
         }
     }
-
-    /// Row `y` of the split `src` into the row-major `dst` (`w` values).
-    #[inline(always)]
-    fn join_row(self, src: &[f32], dst: &mut [f32], y: usize) {
-        let row = &src[y * self.stride()..][..self.stride()];
-        let (even, odd) = row.split_at(self.half);
-        for ((pair, &e), &o) in dst.chunks_exact_mut(2).zip(even).zip(odd) {
-            pair[0] = e;
-            pair[1] = o;
-        }
-        if dst.len() % 2 == 1 {
-            if let Some(last) = dst.last_mut() {
-                *last = even[self.half - 1];
-            }
-        }
-    }
 }
 
 /// The first column at or after `s` with parity `parity`, and how many
@@ -178,7 +166,8 @@ const TAPS: [isize; 7] = [-3, -2, -1, 0, 1, 2, 3];
 /// Every plane is kept in the [`Split`] layout, so each step computes only the
 /// sites that need it (green at red/blue, red/blue at green, …) in contiguous,
 /// branch-free loops that the compiler vectorises. Red/blue sites ("colour
-/// sites") are where `x + y` is even, green sites where it is odd.
+/// sites") are where `x + y` is even, green sites where it is odd. The
+/// output planes stay split too: the tile runner's last step reads them so.
 #[inline(always)]
 pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
     let (w, h) = (tile.w, tile.h);
@@ -188,10 +177,17 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
     let g = Split {
         half: w.div_ceil(2),
     };
-    let bufs = scratch.get(9, g.stride() * h);
-    let [cs, vh, pq, t0, t1, gs, rs, bs, tmp, ..] = bufs else {
+    let bufs = scratch.get(6, g.stride() * h);
+    let [cs, vh, pq, t0, t1, tmp, ..] = bufs else {
         return;
     };
+    // The output planes, in the split layout (see `Kernel::split`).
+    let [rs, gs, bs] = out;
+    for p in [&mut *rs, &mut *gs, &mut *bs] {
+        if p.len() < g.stride() * h {
+            p.resize(g.stride() * h, 0.0);
+        }
+    }
     for (y, src) in tile.data.chunks_exact(w).take(h).enumerate() {
         g.split_row(src, cs, y);
     }
@@ -453,15 +449,6 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
                 }
             );
             g.sites_mut(plane, y, x0, n).copy_from_slice(&tmp[..n]);
-        }
-    }
-
-    // The planes back in row-major order, where the tile runner reads them
-    // (rows 12 or more from the edge).
-    let [rr, gg, bb] = out;
-    for y in 11..h - 11 {
-        for (split, dst) in [(&*rs, &mut *rr), (&*gs, &mut *gg), (&*bs, &mut *bb)] {
-            g.join_row(split, &mut dst[y * w..][..w], y);
         }
     }
 }

@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 
 use super::curve::sqrt_encode;
-use super::finish::{Finish, RowIn};
+use super::finish::{Finish, Layout, RowIn};
 use super::source::Source;
 use crate::cfa::Cfa;
 use crate::image::RgbF32;
@@ -71,6 +71,12 @@ pub(crate) trait Kernel: Sync {
     /// True when the kernel works on square-root-encoded input and output
     /// values ([`super::curve::Encoded`]).
     fn encoded(&self) -> bool {
+        false
+    }
+    /// True when the kernel leaves its planes in the split layout (each row's
+    /// even columns, then its odd ones: [`super::finish::Layout::Split`]),
+    /// `2 * ceil(w / 2)` values per row.
+    fn split(&self) -> bool {
         false
     }
 }
@@ -255,6 +261,7 @@ pub(crate) fn run_rect<S: Source, K: Kernel + ?Sized>(
     let (ay, ax) = anchor(cfa);
     let colors = phase_colors(cfa);
     let encoded = kernel.encoded();
+    let split = kernel.split();
     let finish_row = crate::simd::dispatch_finish();
     let b = kernel.border();
     // Offset of the tile origin before the first output pixel: at least the halo,
@@ -292,8 +299,11 @@ pub(crate) fn run_rect<S: Source, K: Kernel + ?Sized>(
                 input,
                 encoded.then_some(&mut enc[..]),
             );
+            // Split planes: both halves of every row, an odd width rounded up.
+            let half = tw.div_ceil(2);
+            let stride = if split { 2 * half } else { tw };
             for p in planes.iter_mut() {
-                p.resize(tw * th, 0.0);
+                p.resize(stride * th, 0.0);
             }
             let tile = TileIn {
                 data: if encoded { enc } else { input },
@@ -306,8 +316,21 @@ pub(crate) fn run_rect<S: Source, K: Kernel + ?Sized>(
             for r in 0..trows {
                 let src = (by + r) * tw + bx;
                 let o = ((ty0 - y0 + r) * cols + (tx0 - x0)) * 3;
+                let (row_planes, layout) = if split {
+                    let at = (by + r) * stride;
+                    (
+                        [0, 1, 2].map(|c| &planes[c][at..at + stride]),
+                        Layout::Split { half, x0: bx },
+                    )
+                } else {
+                    (
+                        [0, 1, 2].map(|c| &planes[c][src..src + tcols]),
+                        Layout::Plain,
+                    )
+                };
                 let row = RowIn {
-                    planes: [0, 1, 2].map(|c| &planes[c][src..src + tcols]),
+                    planes: row_planes,
+                    layout,
                     known: &input[src..src + tcols],
                     colors: &colors[((by + r) % period) * period..][..period],
                     phase: bx % period,

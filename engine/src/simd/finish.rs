@@ -11,11 +11,12 @@
 use std::arch::x86_64::{
     __m256, _mm256_add_ps, _mm256_and_ps, _mm256_blend_ps, _mm256_blendv_ps, _mm256_castsi256_ps,
     _mm256_cmp_ps, _mm256_loadu_ps, _mm256_max_ps, _mm256_min_ps, _mm256_mul_ps,
-    _mm256_permutevar8x32_ps, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setr_epi32, _mm256_setr_ps,
-    _mm256_setzero_ps, _mm256_storeu_ps, _CMP_LT_OQ,
+    _mm256_permutevar8x32_ps, _mm256_set1_epi32, _mm256_set1_ps, _mm256_set_m128,
+    _mm256_setr_epi32, _mm256_setr_ps, _mm256_setzero_ps, _mm256_storeu_ps, _mm_loadu_ps,
+    _mm_unpackhi_ps, _mm_unpacklo_ps, _CMP_LT_OQ,
 };
 
-use crate::demosaic::tile_api::{finish_row, Finish, RowIn};
+use crate::demosaic::tile_api::{finish_row, Finish, Layout, RowIn};
 
 /// `finish_row` for CPUs with AVX2 and FMA (the portable code compiled for
 /// them where this kernel does not apply).
@@ -39,20 +40,50 @@ unsafe fn inner(
 ) {
     let n = row.known.len();
     let [pr, pg, pb] = row.planes;
-    let fits = pr.len() >= n && pg.len() >= n && pb.len() >= n && dst.len() >= 3 * n;
-    let body = if row.colors.len() == 2 && fits {
+    let mut body = if row.colors.len() == 2 && dst.len() >= 3 * n {
         n - n % 8
     } else {
         0
     };
+    // Every plane must hold what the blocks read: up to pixel `body` (plain),
+    // or 4 values of each half per block, the odd-first ones reaching one
+    // index further (split).
+    let fits = |body: usize| {
+        let need = match row.layout {
+            Layout::Plain => body,
+            Layout::Split { half, x0 } => {
+                let last = (x0 + body.max(8) - 8) >> 1;
+                if last + 5 > half {
+                    usize::MAX
+                } else {
+                    2 * half
+                }
+            }
+        };
+        [pr, pg, pb].iter().all(|p| p.len() >= need)
+    };
+    while body > 0 && !fits(body) {
+        body -= 8;
+    }
     if body > 0 {
-        // SAFETY: `fits` holds and x + 8 <= body <= n for every block.
+        // SAFETY: `fits(body)` holds and x + 8 <= body <= n for every block.
         unsafe { blocks(row, finish, body, dst) };
     }
     if body < n {
         let period = row.colors.len().max(1);
+        let (planes, layout) = match row.layout {
+            Layout::Plain => ([&pr[body..], &pg[body..], &pb[body..]], Layout::Plain),
+            Layout::Split { half, x0 } => (
+                row.planes,
+                Layout::Split {
+                    half,
+                    x0: x0 + body,
+                },
+            ),
+        };
         let rest = RowIn {
-            planes: [&pr[body..], &pg[body..], &pb[body..]],
+            planes,
+            layout,
             known: &row.known[body..],
             colors: row.colors,
             phase: (row.phase + body) % period,
@@ -65,8 +96,8 @@ unsafe fn inner(
 /// Pixels `0..body` (a multiple of 8) of a period-2 row.
 ///
 /// # Safety
-/// AVX2 and FMA; every plane and `known` hold at least `body` values and
-/// `dst` at least `3 · body`.
+/// AVX2 and FMA; every plane holds what the blocks read (`inner`'s `fits`),
+/// `known` at least `body` values and `dst` at least `3 · body`.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn blocks(row: &RowIn<'_>, finish: Option<&Finish>, body: usize, dst: &mut [f32]) {
     // Which plane each lane's recorded sample belongs to (lanes alternate,
@@ -89,9 +120,9 @@ unsafe fn blocks(row: &RowIn<'_>, finish: Option<&Finish>, body: usize, dst: &mu
         unsafe {
             let known = _mm256_loadu_ps(row.known.as_ptr().add(x));
             let [pr, pg, pb] = row.planes;
-            let r = plane(pr.as_ptr().add(x), row.encoded, known, masks[0]);
-            let g = plane(pg.as_ptr().add(x), row.encoded, known, masks[1]);
-            let b = plane(pb.as_ptr().add(x), row.encoded, known, masks[2]);
+            let r = plane(load8(pr, row.layout, x), row.encoded, known, masks[0]);
+            let g = plane(load8(pg, row.layout, x), row.encoded, known, masks[1]);
+            let b = plane(load8(pb, row.layout, x), row.encoded, known, masks[2]);
             let (r, g, b) = match &m {
                 None => (r, g, b),
                 Some([mr, mg, mb]) => (
@@ -117,18 +148,42 @@ unsafe fn blocks(row: &RowIn<'_>, finish: Option<&Finish>, body: usize, dst: &mu
     }
 }
 
-/// Eight values of a plane at `p`, decoded (`encoded`) or clamped, with the
-/// recorded samples blended in where `mask` is set.
+/// Pixels `i .. i + 8` of a plane row laid out as `layout` says.
 ///
 /// # Safety
-/// AVX2; 8 values readable at `p`.
+/// AVX2; the values read lie inside `p` (see `inner`'s `fits`).
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn plane(p: *const f32, encoded: bool, known: __m256, mask: __m256) -> __m256 {
+unsafe fn load8(p: &[f32], layout: Layout, i: usize) -> __m256 {
+    // SAFETY: the caller's contract.
+    unsafe {
+        match layout {
+            Layout::Plain => _mm256_loadu_ps(p.as_ptr().add(i)),
+            Layout::Split { half, x0 } => {
+                // Even column first: its half, then the other from the same
+                // index; odd column first: the odd half, then the even one
+                // from the next index.
+                let x = x0 + i;
+                let k = x >> 1;
+                let (a, b) = if x & 1 == 0 {
+                    (p.as_ptr().add(k), p.as_ptr().add(half + k))
+                } else {
+                    (p.as_ptr().add(half + k), p.as_ptr().add(k + 1))
+                };
+                let (a, b) = (_mm_loadu_ps(a), _mm_loadu_ps(b));
+                _mm256_set_m128(_mm_unpackhi_ps(a, b), _mm_unpacklo_ps(a, b))
+            }
+        }
+    }
+}
+
+/// Eight values of a plane, decoded (`encoded`) or clamped, with the
+/// recorded samples blended in where `mask` is set.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn plane(v: __m256, encoded: bool, known: __m256, mask: __m256) -> __m256 {
     let zero = _mm256_setzero_ps();
     let one = _mm256_set1_ps(1.0);
-    // SAFETY: the caller's contract.
-    let v = unsafe { _mm256_loadu_ps(p) };
     let v = if encoded {
         // sqrt_decode: max(v, 0) gives 0 for NaN, then min, square.
         let c = _mm256_min_ps(_mm256_max_ps(v, zero), one);
