@@ -8,15 +8,16 @@
 //! - compressed as one strip of every full-size JPEG rendition (joined with
 //!   restart markers at the end, see [`StripJpeg`]), and
 //! - resized horizontally (Lanczos3) to the width of every smaller rendition;
-//!   their vertical pass runs once all strips are done.
+//!   their vertical pass runs once all strips are done (for a plain JPEG, in
+//!   bands of output rows that are converted and compressed in parallel too).
 //!
 //! So the largest buffers are the raw data, the horizontally resized images
 //! (a third of the full image's size for a 2048-pixel rendition of a 24 MP
 //! one) and the compressed outputs, and the stages run while a strip is still
 //! in cache. The result is the whole-image path's
 //! ([`crate::pipeline::develop_working`] then [`crate::recipe::render`]): the
-//! same pixels for a full-size JPEG, and the same separable resize (horizontal
-//! pass, then vertical) for the others.
+//! same pixels for a full-size JPEG and for a smaller plain JPEG, and the same
+//! separable resize (horizontal pass, then vertical) for the others.
 //!
 //! Recipes this cannot serve (highlight modes other than clip, auto white
 //! balance, RGB data, full-size renditions that are not plain JPEG) take the

@@ -2,7 +2,7 @@
 //! raw u16 active area with levels, white balance and the highlight clip
 //! applied as rows are read, so that no full-size f32 mosaic is built.
 
-use super::curve::{encode_row, sqrt_encode};
+use super::curve::encode_row;
 use crate::cfa::Cfa;
 use crate::image::Mosaic;
 use crate::stages::crop::ActiveArea;
@@ -71,8 +71,8 @@ pub(crate) struct LevelBlock {
 }
 
 /// `lin[i]` = the levels of `raw[i]` (`block` repeating every [`LANES`]
-/// values), and `enc[i]` its square root when given: one pass, in blocks the
-/// compiler vectorises. `#[inline(always)]` so that each CPU-feature variant
+/// values), in blocks the compiler vectorises, then `enc[i]` its square root
+/// when given. `#[inline(always)]` so that each CPU-feature variant
 /// in [`crate::simd`] compiles its own copy.
 #[inline(always)]
 pub(crate) fn levels_row(
@@ -89,30 +89,25 @@ pub(crate) fn levels_row(
     let n = raw.len().min(lin.len());
     let full = n - n % LANES;
     // Whole blocks as fixed-size arrays, so that each is a few whole vectors.
+    for (o, r) in lin[..full]
+        .chunks_exact_mut(LANES)
+        .zip(raw[..full].chunks_exact(LANES))
     {
-        for (o, r) in lin[..full]
-            .chunks_exact_mut(LANES)
-            .zip(raw[..full].chunks_exact(LANES))
-        {
-            let (Ok(o), Ok(r)) = (
-                <&mut [f32; LANES]>::try_from(o),
-                <&[u16; LANES]>::try_from(r),
-            ) else {
-                continue;
-            };
-            for j in 0..LANES {
-                o[j] = level(r[j], j);
-            }
-        }
-        for (j, (o, &r)) in lin[full..n].iter_mut().zip(&raw[full..n]).enumerate() {
-            *o = level(r, j);
+        let (Ok(o), Ok(r)) = (
+            <&mut [f32; LANES]>::try_from(o),
+            <&[u16; LANES]>::try_from(r),
+        ) else {
+            continue;
+        };
+        for j in 0..LANES {
+            o[j] = level(r[j], j);
         }
     }
+    for (j, (o, &r)) in lin[full..n].iter_mut().zip(&raw[full..n]).enumerate() {
+        *o = level(r, j);
+    }
     if let Some(enc) = enc {
-        let m = n.min(enc.len());
-        for (e, &v) in enc[..m].iter_mut().zip(&lin[..m]) {
-            *e = sqrt_encode(v);
-        }
+        encode_row(&lin[..n], enc);
     }
 }
 
@@ -296,7 +291,10 @@ mod tests {
             let mut enc = vec![0.0; raw.len()];
             f(&raw, &block, top, &mut lin, Some(&mut enc));
             assert_eq!(lin, want);
-            let roots: Vec<f32> = want.iter().map(|&v| sqrt_encode(v)).collect();
+            let roots: Vec<f32> = want
+                .iter()
+                .map(|&v| super::super::curve::sqrt_encode(v))
+                .collect();
             assert_eq!(enc, roots);
             let mut alone = vec![0.0; raw.len()];
             f(&raw, &block, top, &mut alone, None);

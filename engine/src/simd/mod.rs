@@ -1,14 +1,18 @@
 //! Runtime CPU-feature dispatch for the hottest kernels, chosen once per
 //! process.
 //!
-//! Every kernel body is one generic `#[inline(always)]` function written as
+//! Most kernel bodies are one generic `#[inline(always)]` function written as
 //! plain loops over contiguous slices that the compiler vectorises; the
-//! variants below differ only in the target features they are compiled for
-//! (on x86_64 an AVX2+FMA copy is picked when the CPU has both; elsewhere,
-//! and on aarch64 where NEON is baseline, the portable copy runs). Tests
-//! check that every dispatched variant gives the portable one's results. (`wide` was tried first: it
-//! picks its instruction set when the crate is compiled, so inside these
-//! AVX2 functions its 8-lane type still ran as two SSE halves.)
+//! variants made by `dispatched!` differ only in the target features they are
+//! compiled for (on x86_64 an AVX2+FMA copy is picked when the CPU has both;
+//! elsewhere, and on aarch64 where NEON is baseline, the portable copy runs).
+//! Where the compiler does poorly (stride-3 RGB, table reads, two-tap
+//! vectors) there are hand-written AVX2 kernels: the Bayer tile finish
+//! (`finish`), the 8-bit sRGB conversion (`srgb8`) and the horizontal resize
+//! (beside its twin in [`crate::stages::resize`]). Every dispatched kernel has
+//! its portable twin and a test that both give the same bits. (`wide` was
+//! tried first: it picks its instruction set when the crate is compiled, so
+//! inside these AVX2 functions its 8-lane type still ran as two SSE halves.)
 
 #[cfg(target_arch = "x86_64")]
 mod finish;

@@ -2,11 +2,11 @@
 //!
 //! A separable resampler of its own: weights computed once per size pair,
 //! a horizontal pass over rows (which the strip path runs on each strip while
-//! it is in cache) and a vertical pass over whole rows, in parallel. The
-//! horizontal kernel reads two taps of interleaved RGB per 8-lane vector
-//! (R G B R G B and two unused lanes) against weights laid out the same way,
-//! so the compiler turns it into whole-vector multiply-adds; the vertical one
-//! adds weighted input rows to an output row. `fast_image_resize`, used
+//! it is in cache) and a vertical pass of weighted sums of whole rows, any
+//! band of output rows on its own. The horizontal kernel reads two taps of
+//! interleaved RGB per 8-lane vector (R G B R G B and two unused lanes)
+//! against weights laid out the same way; its AVX2 twin does so for four rows
+//! at a time, sharing each load of the weights. `fast_image_resize`, used
 //! before, recomputed its weights on every call (two `sin` per tap, and the
 //! strip path calls it per strip) and ran at about one multiply-add per cycle
 //! on `F32x3`; its generic code was also most of the engine's compile time.
@@ -160,9 +160,8 @@ pub(crate) fn resample_rows(taps: &Taps, src: &[f32], out: &mut [f32]) {
 /// independent sums that hide the adds' latency. One unaligned 8-value load
 /// per pair of taps covers two pixels and two values beyond (weight 0); the
 /// last pixels of a row, where those would lie past its end, go through the
-/// portable per-pixel code. Multiplies and adds are
-/// separate instructions (no FMA), in the portable kernel's order: the same
-/// bits.
+/// portable per-pixel code. Multiplies and adds are separate instructions (no
+/// FMA), in the portable kernel's order: the same bits.
 ///
 /// # Safety
 /// The CPU must support AVX2.
