@@ -55,9 +55,20 @@ if command -v rawtherapee-cli >/dev/null; then
     score_set "RawTherapee $m" "rt_$m"
   done
 fi
+if command -v darktable-cli >/dev/null; then
+  # The method (RCD 05, AMaZE 01, LMMSE 06) and highlight clipping come from the
+  # XMP history; darktable refuses to overwrite and keeps state in its config folder.
+  for m in rcd:05 amaze:01 lmmse:06; do
+    name=${m%:*}
+    sed "s/@METHOD@/${m#*:}/" "$ROOT/benches/peers/dt-neutral.xmp.in" > "$WORK/dt-$name.xmp"
+    eval "dt_$name() { rm -f \"\$2.tif\"; darktable-cli \"\$1\" '$WORK/dt-$name.xmp' \"\$2.tif\" --apply-custom-presets false --core --configdir '$WORK/dtconf' --library :memory: --disable-opencl --conf plugins/darkroom/workflow=none --conf plugins/darkroom/chromatic-adaptation=legacy --conf plugins/imageio/format/tiff/bpp=16 >/dev/null 2>&1 && echo \"\$2.tif\"; }"
+    score_set "darktable $name" "dt_$name"
+  done
+fi
 echo "Synthetic Kodak DNGs (24 × 768×512, 14-bit RGGB), sRGB CPSNR (border 8) and mean CIEDE2000, $(date -u +%Y-%m-%d)."
 echo "dcraw -q: 0 bilinear, 2 PPG, 3 AHD; dcraw_emu -q: 0 bilinear, 2 PPG, 3 AHD, 4 DCB, 11 DHT, 12 AAHD."
 echo "RawTherapee: benches/peers/rt-neutral.pp3 + the method; its 4-pixel border is left out of the truth too."
+echo "darktable 4.2: benches/peers/dt-neutral.xmp.in (demosaic method and highlight clipping in its history), workflow none, legacy chromatic adaptation (as-shot white balance)."
 echo
 echo "| method | images | CPSNR dB | ΔE2000 |"
 echo "|---|---:|---:|---:|"
