@@ -106,6 +106,17 @@ impl Taps {
         }
     }
 
+    /// [`Taps::lanczos3`], refusing an empty side (`what` is resized: "rows"
+    /// or "columns").
+    fn checked(src: usize, dst: usize, what: &str) -> Result<Self> {
+        if src == 0 || dst == 0 {
+            return Err(Error::InvalidParameter(format!(
+                "resize of {what} from {src} to {dst} pixels"
+            )));
+        }
+        Ok(Self::lanczos3(src, dst))
+    }
+
     /// Output samples.
     fn len(&self) -> usize {
         self.start.len()
@@ -337,13 +348,8 @@ pub struct ColumnResampler {
 impl ColumnResampler {
     /// Lanczos3 from `src_height` to `dst_height` rows.
     pub fn new(src_height: usize, dst_height: usize) -> Result<Self> {
-        if src_height == 0 || dst_height == 0 {
-            return Err(Error::InvalidParameter(format!(
-                "resize of columns from {src_height} to {dst_height} pixels"
-            )));
-        }
         Ok(Self {
-            taps: Taps::lanczos3(src_height, dst_height),
+            taps: Taps::checked(src_height, dst_height, "columns")?,
             src_height,
         })
     }
@@ -415,13 +421,8 @@ impl RowResampler {
 
     /// Lanczos3 from `src_width` to `dst_width` pixels per row.
     pub fn new(src_width: usize, dst_width: usize) -> Result<Self> {
-        if src_width == 0 || dst_width == 0 {
-            return Err(Error::InvalidParameter(format!(
-                "resize of rows from {src_width} to {dst_width} pixels"
-            )));
-        }
         Ok(Self {
-            taps: Taps::lanczos3(src_width, dst_width),
+            taps: Taps::checked(src_width, dst_width, "rows")?,
             src_width,
         })
     }
