@@ -91,7 +91,7 @@ impl Limits {
     }
 }
 
-/// [`decode_bytes`](super::decode_bytes) within `limits`.
+/// [`super::decode_bytes`] within `limits`.
 ///
 /// With a decode time limit the decode runs on its own thread over a copy of
 /// `bytes`; on timeout [`Error::Limit`] is returned at once and the decoder

@@ -67,8 +67,8 @@ const KNEE: f32 = 0.6;
 /// The scene value that maps to white (2.5 EV above 1.0).
 const WHITE: f32 = 5.657;
 
-/// The filmic shoulder: identity below [`KNEE`], then a smooth roll-off
-/// reaching 1.0 at [`WHITE`] (continuous in value and slope at the knee).
+/// The filmic shoulder: identity below `KNEE`, then a smooth roll-off
+/// reaching 1.0 at `WHITE` (continuous in value and slope at the knee).
 #[inline]
 pub fn shoulder(x: f32) -> f32 {
     if x <= KNEE {
