@@ -82,152 +82,178 @@ impl Kernel for Lmmse {
     }
 
     fn run(&self, tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
-        let (w, h) = (tile.w, tile.h);
-        let cv = curves();
-        let bufs = scratch.get(5, w * h);
-        let [a, dh, dv, fh, fv, ..] = bufs else {
-            return;
-        };
-        let [rr, gg, bb] = out;
+        crate::simd::dispatch_lmmse()(self.passes, tile, scratch, out);
+    }
+}
 
-        // Gamma-encode the mosaic.
-        for (o, &v) in a.iter_mut().zip(tile.data) {
-            *o = lookup(&cv.encode, v);
-        }
+/// The LMMSE kernel body with `passes` median refinements; `#[inline(always)]`
+/// so that every CPU-feature variant in [`crate::simd`] compiles its own copy.
+#[inline(always)]
+pub(crate) fn lmmse_tile(
+    passes: usize,
+    tile: &TileIn<'_>,
+    scratch: &mut Scratch,
+    out: &mut [Vec<f32>; 3],
+) {
+    let (w, h) = (tile.w, tile.h);
+    let cv = curves();
+    let bufs = scratch.get(5, w * h);
+    let [a, dh, dv, fh, fv, ..] = bufs else {
+        return;
+    };
+    let [rr, gg, bb] = out;
 
-        // 1. Directional green-minus-colour observations.
-        for y in 2..h - 2 {
-            for x in 2..w - 2 {
-                let i = y * w + x;
-                let c = a[i];
-                let eh = 0.5 * (a[i - 1] + a[i + 1]) + 0.25 * (2.0 * c - a[i - 2] - a[i + 2]);
-                let ev =
-                    0.5 * (a[i - w] + a[i + w]) + 0.25 * (2.0 * c - a[i - 2 * w] - a[i + 2 * w]);
-                if (x + y) & 1 == 1 {
-                    // Green site: estimate the other colour.
-                    dh[i] = c - eh;
-                    dv[i] = c - ev;
-                } else {
-                    dh[i] = eh - c;
-                    dv[i] = ev - c;
-                }
-            }
-        }
-        // 2a. Gaussian low-pass of each observation along its own direction.
-        for y in 6..h - 6 {
-            for x in 6..w - 6 {
-                let i = y * w + x;
-                let mut sh = GAUSS[0] * dh[i];
-                let mut sv = GAUSS[0] * dv[i];
-                for k in 1..5 {
-                    sh += GAUSS[k] * (dh[i - k] + dh[i + k]);
-                    sv += GAUSS[k] * (dv[i - k * w] + dv[i + k * w]);
-                }
-                fh[i] = sh;
-                fv[i] = sv;
-            }
-        }
-        // 2b. LMMSE estimate of green at red/blue sites.
-        gg[..].copy_from_slice(&a[..]);
-        for y in 10..h - 10 {
-            for x in (first(10, y, false)..w - 10).step_by(2) {
-                let i = y * w + x;
-                let (xh, vh) = lmmse_1d(&dh[..], &fh[..], i, 1);
-                let (xv, vv) = lmmse_1d(&dv[..], &fv[..], i, w);
-                let d = (xh * vv + xv * vh) / (vh + vv);
-                gg[i] = a[i] + d;
-            }
-        }
+    // Gamma-encode the mosaic.
+    for (o, &v) in a.iter_mut().zip(tile.data) {
+        *o = lookup(&cv.encode, v);
+    }
 
-        // 3. Colour differences X - G: known at the X sites, then diagonally at
-        // the opposite colour's sites, then orthogonally at green sites.
-        // dh holds R - G, dv holds B - G.
-        let (drg, dbg) = (dh, dv);
-        for y in 10..h - 10 {
-            for x in (first(10, y, false)..w - 10).step_by(2) {
-                let i = y * w + x;
-                let d = a[i] - gg[i];
-                if y & 1 == 0 {
-                    drg[i] = d;
-                } else {
-                    dbg[i] = d;
-                }
+    // 1. Directional green-minus-colour observations.
+    for y in 2..h - 2 {
+        for x in 2..w - 2 {
+            let i = y * w + x;
+            let c = a[i];
+            let eh = 0.5 * (a[i - 1] + a[i + 1]) + 0.25 * (2.0 * c - a[i - 2] - a[i + 2]);
+            let ev = 0.5 * (a[i - w] + a[i + w]) + 0.25 * (2.0 * c - a[i - 2 * w] - a[i + 2 * w]);
+            if (x + y) & 1 == 1 {
+                // Green site: estimate the other colour.
+                dh[i] = c - eh;
+                dv[i] = c - ev;
+            } else {
+                dh[i] = eh - c;
+                dv[i] = ev - c;
             }
         }
-        for y in 12..h - 12 {
-            for x in (first(12, y, false)..w - 12).step_by(2) {
-                let i = y * w + x;
-                let plane = if y & 1 == 0 { &mut *dbg } else { &mut *drg };
-                plane[i] = weighted4(plane, gg, i, [w + 1, w - 1]);
+    }
+    // 2a. Gaussian low-pass of each observation along its own direction.
+    for y in 6..h - 6 {
+        for x in 6..w - 6 {
+            let i = y * w + x;
+            let mut sh = GAUSS[0] * dh[i];
+            let mut sv = GAUSS[0] * dv[i];
+            for k in 1..5 {
+                sh += GAUSS[k] * (dh[i - k] + dh[i + k]);
+                sv += GAUSS[k] * (dv[i - k * w] + dv[i + k * w]);
             }
+            fh[i] = sh;
+            fv[i] = sv;
         }
-        for y in 13..h - 13 {
-            for x in (first(13, y, true)..w - 13).step_by(2) {
-                let i = y * w + x;
-                for plane in [&mut *drg, &mut *dbg] {
-                    plane[i] = weighted4(plane, gg, i, [w, 1]);
-                }
-            }
+    }
+    // 2b. LMMSE estimate of green at red/blue sites.
+    gg[..].copy_from_slice(&a[..]);
+    for y in 10..h - 10 {
+        for x in (first(10, y, false)..w - 10).step_by(2) {
+            let i = y * w + x;
+            let (xh, vh) = lmmse_1d(&dh[..], &fh[..], i, 1);
+            let (xv, vv) = lmmse_1d(&dv[..], &fv[..], i, w);
+            let d = (xh * vv + xv * vh) / (vh + vv);
+            gg[i] = a[i] + d;
         }
+    }
 
-        // 4. Median refinement of the colour differences.
-        let mut lo = 13;
-        for _ in 0..self.passes {
-            lo += 1;
-            for (src, dst) in [(&*drg, &mut *fh), (&*dbg, &mut *fv)] {
-                for y in lo..h - lo {
-                    for x in lo..w - lo {
-                        let i = y * w + x;
-                        dst[i] = median9([
-                            src[i - w - 1],
-                            src[i - w],
-                            src[i - w + 1],
-                            src[i - 1],
-                            src[i],
-                            src[i + 1],
-                            src[i + w - 1],
-                            src[i + w],
-                            src[i + w + 1],
-                        ]);
-                    }
-                }
+    // 3. Colour differences X - G: known at the X sites, then diagonally at
+    // the opposite colour's sites, then orthogonally at green sites.
+    // dh holds R - G, dv holds B - G.
+    let (drg, dbg) = (dh, dv);
+    for y in 10..h - 10 {
+        for x in (first(10, y, false)..w - 10).step_by(2) {
+            let i = y * w + x;
+            let d = a[i] - gg[i];
+            if y & 1 == 0 {
+                drg[i] = d;
+            } else {
+                dbg[i] = d;
             }
-            // Rebuild around the recorded samples: at red sites green = R - (R-G),
-            // at blue sites green = B - (B-G), at green sites nothing moves; then
-            // the refreshed differences are those implied by the new values.
+        }
+    }
+    for y in 12..h - 12 {
+        for x in (first(12, y, false)..w - 12).step_by(2) {
+            let i = y * w + x;
+            let plane = if y & 1 == 0 { &mut *dbg } else { &mut *drg };
+            plane[i] = weighted4(plane, gg, i, [w + 1, w - 1]);
+        }
+    }
+    for y in 13..h - 13 {
+        for x in (first(13, y, true)..w - 13).step_by(2) {
+            let i = y * w + x;
+            for plane in [&mut *drg, &mut *dbg] {
+                plane[i] = weighted4(plane, gg, i, [w, 1]);
+            }
+        }
+    }
+
+    // 4. Median refinement of the colour differences.
+    let mut lo = 13;
+    for _ in 0..passes {
+        lo += 1;
+        for (src, dst) in [(&*drg, &mut *fh), (&*dbg, &mut *fv)] {
+            let n = w - 2 * lo;
             for y in lo..h - lo {
-                for x in lo..w - lo {
-                    let i = y * w + x;
-                    let (r, b) = (fh[i], fv[i]);
-                    match ((y & 1), (x & 1)) {
-                        (0, 0) => {
-                            let g = a[i] - r;
-                            drg[i] = r;
-                            dbg[i] = b;
-                            gg[i] = g;
-                        }
-                        (1, 1) => {
-                            let g = a[i] - b;
-                            drg[i] = r;
-                            dbg[i] = b;
-                            gg[i] = g;
-                        }
-                        _ => {
-                            drg[i] = r;
-                            dbg[i] = b;
-                        }
+                // The 3×3 neighbours of row y's pixels lo..w - lo, as rows.
+                let at = |dy: usize, dx: usize| &src[(y + dy - 1) * w + lo + dx - 1..][..n];
+                median_row(
+                    &mut dst[y * w + lo..][..n],
+                    [
+                        at(0, 0),
+                        at(0, 1),
+                        at(0, 2),
+                        at(1, 0),
+                        at(1, 1),
+                        at(1, 2),
+                        at(2, 0),
+                        at(2, 1),
+                        at(2, 2),
+                    ],
+                );
+            }
+        }
+        // Rebuild around the recorded samples: at red sites green = R - (R-G),
+        // at blue sites green = B - (B-G), at green sites nothing moves; then
+        // the refreshed differences are those implied by the new values.
+        for y in lo..h - lo {
+            for x in lo..w - lo {
+                let i = y * w + x;
+                let (r, b) = (fh[i], fv[i]);
+                match ((y & 1), (x & 1)) {
+                    (0, 0) => {
+                        let g = a[i] - r;
+                        drg[i] = r;
+                        dbg[i] = b;
+                        gg[i] = g;
+                    }
+                    (1, 1) => {
+                        let g = a[i] - b;
+                        drg[i] = r;
+                        dbg[i] = b;
+                        gg[i] = g;
+                    }
+                    _ => {
+                        drg[i] = r;
+                        dbg[i] = b;
                     }
                 }
             }
         }
+    }
 
-        // 5. Back to linear light.
-        for i in 0..w * h {
-            let g = gg[i];
-            rr[i] = lookup(&cv.decode, g + drg[i]);
-            bb[i] = lookup(&cv.decode, g + dbg[i]);
-            gg[i] = lookup(&cv.decode, g);
-        }
+    // 5. Back to linear light.
+    for i in 0..w * h {
+        let g = gg[i];
+        rr[i] = lookup(&cv.decode, g + drg[i]);
+        bb[i] = lookup(&cv.decode, g + dbg[i]);
+        gg[i] = lookup(&cv.decode, g);
+    }
+}
+
+/// `out[i]` = the median of the nine inputs' `i`-th values: a loop over
+/// whole rows, in a function of its own so that the compiler vectorises the
+/// exchange network across pixels.
+#[inline(always)]
+fn median_row(out: &mut [f32], rows: [&[f32]; 9]) {
+    let n = out.len();
+    let [a, b, c, d, e, f, g, h, k] = rows.map(|r| &r[..n]);
+    for i in 0..n {
+        out[i] = median9([a[i], b[i], c[i], d[i], e[i], f[i], g[i], h[i], k[i]]);
     }
 }
 

@@ -22,7 +22,8 @@ mod srgb8;
 use std::sync::OnceLock;
 
 use crate::demosaic::tile_api::{
-    finish_row, levels_row, rcd_tile, Finish, FinishFn, LevelBlock, RowIn, Scratch, TileIn,
+    finish_row, levels_row, lmmse_tile, rcd_tile, Finish, FinishFn, LevelBlock, RowIn, Scratch,
+    TileIn,
 };
 use crate::stages::resize::Taps;
 
@@ -73,6 +74,25 @@ dispatched! {
     }
     avx2 {
         rcd_tile(tile, scratch, out);
+    }
+}
+
+/// The signature of the LMMSE tile kernel (with its refinement passes).
+pub(crate) type LmmseFn = fn(usize, &TileIn<'_>, &mut Scratch, &mut [Vec<f32>; 3]);
+
+dispatched! {
+    /// The LMMSE tile kernel for this CPU (chosen on first use).
+    dispatch_lmmse -> LmmseFn;
+    lmmse_portable(
+        passes: usize,
+        tile: &TileIn<'_>,
+        scratch: &mut Scratch,
+        out: &mut [Vec<f32>; 3],
+    ) {
+        lmmse_tile(passes, tile, scratch, out);
+    }
+    avx2 {
+        lmmse_tile(passes, tile, scratch, out);
     }
 }
 
