@@ -108,36 +108,30 @@ pub(crate) fn lmmse_tile(
         *o = lookup(&cv.encode, v);
     }
 
-    // 1. Directional green-minus-colour observations.
+    // 1. Directional green-minus-colour observations: the estimate of the
+    // other colour at a green site, minus it at a red/blue one (a sign of ±1,
+    // exact), row by row.
+    let signs: Vec<f32> = (0..w + 1)
+        .map(|i| if i % 2 == 1 { 1.0 } else { -1.0 })
+        .collect();
     for y in 2..h - 2 {
-        for x in 2..w - 2 {
-            let i = y * w + x;
-            let c = a[i];
-            let eh = 0.5 * (a[i - 1] + a[i + 1]) + 0.25 * (2.0 * c - a[i - 2] - a[i + 2]);
-            let ev = 0.5 * (a[i - w] + a[i + w]) + 0.25 * (2.0 * c - a[i - 2 * w] - a[i + 2 * w]);
-            if (x + y) & 1 == 1 {
-                // Green site: estimate the other colour.
-                dh[i] = c - eh;
-                dv[i] = c - ev;
-            } else {
-                dh[i] = eh - c;
-                dv[i] = ev - c;
-            }
-        }
+        let n = w - 4;
+        let at = |dy: usize, dx: usize| &a[(y + dy - 2) * w + dx..][..n];
+        observations(
+            &mut dh[y * w + 2..][..n],
+            &mut dv[y * w + 2..][..n],
+            &signs[y & 1..][..n],
+            [at(2, 0), at(2, 1), at(2, 2), at(2, 3), at(2, 4)],
+            [at(0, 2), at(1, 2), at(3, 2), at(4, 2)],
+        );
     }
     // 2a. Gaussian low-pass of each observation along its own direction.
     for y in 6..h - 6 {
-        for x in 6..w - 6 {
-            let i = y * w + x;
-            let mut sh = GAUSS[0] * dh[i];
-            let mut sv = GAUSS[0] * dv[i];
-            for k in 1..5 {
-                sh += GAUSS[k] * (dh[i - k] + dh[i + k]);
-                sv += GAUSS[k] * (dv[i - k * w] + dv[i + k * w]);
-            }
-            fh[i] = sh;
-            fv[i] = sv;
-        }
+        let n = w - 12;
+        let horizontal: [&[f32]; 9] = std::array::from_fn(|k| &dh[y * w + 2 + k..][..n]);
+        let vertical: [&[f32]; 9] = std::array::from_fn(|k| &dv[(y + k - 4) * w + 6..][..n]);
+        gauss9(&mut fh[y * w + 6..][..n], horizontal);
+        gauss9(&mut fv[y * w + 6..][..n], vertical);
     }
     // 2b. LMMSE estimate of green at red/blue sites.
     gg[..].copy_from_slice(&a[..]);
@@ -242,6 +236,45 @@ pub(crate) fn lmmse_tile(
         rr[i] = lookup(&cv.decode, g + drg[i]);
         bb[i] = lookup(&cv.decode, g + dbg[i]);
         gg[i] = lookup(&cv.decode, g);
+    }
+}
+
+/// Step 1 for one row: `dh[i]`, `dv[i]` = `sign[i]` × (centre − the
+/// horizontal / vertical estimate from the neighbours at ±1 and ±2). A loop
+/// over whole rows, in a function of its own so that the compiler vectorises it.
+#[inline(always)]
+fn observations(
+    dh: &mut [f32],
+    dv: &mut [f32],
+    sign: &[f32],
+    [l2, l1, c, r1, r2]: [&[f32]; 5],
+    [u2, u1, d1, d2]: [&[f32]; 4],
+) {
+    let n = dh.len().min(dv.len());
+    let (sign, l2, l1, c, r1, r2) = (&sign[..n], &l2[..n], &l1[..n], &c[..n], &r1[..n], &r2[..n]);
+    let (u2, u1, d1, d2) = (&u2[..n], &u1[..n], &d1[..n], &d2[..n]);
+    for i in 0..n {
+        let cc = c[i];
+        let eh = 0.5 * (l1[i] + r1[i]) + 0.25 * (2.0 * cc - l2[i] - r2[i]);
+        let ev = 0.5 * (u1[i] + d1[i]) + 0.25 * (2.0 * cc - u2[i] - d2[i]);
+        dh[i] = sign[i] * (cc - eh);
+        dv[i] = sign[i] * (cc - ev);
+    }
+}
+
+/// `out[i]` = the 9-tap Gaussian of the taps' `i`-th values (`taps[4]` the
+/// centre), summed centre first, then the pairs outwards.
+#[inline(always)]
+fn gauss9(out: &mut [f32], taps: [&[f32]; 9]) {
+    let n = out.len();
+    let [m4, m3, m2, m1, c, p1, p2, p3, p4] = taps.map(|t| &t[..n]);
+    for i in 0..n {
+        let mut s = GAUSS[0] * c[i];
+        s += GAUSS[1] * (m1[i] + p1[i]);
+        s += GAUSS[2] * (m2[i] + p2[i]);
+        s += GAUSS[3] * (m3[i] + p3[i]);
+        s += GAUSS[4] * (m4[i] + p4[i]);
+        out[i] = s;
     }
 }
 
