@@ -51,6 +51,17 @@ pub(crate) fn lookup(t: &Table, v: f32) -> f32 {
     a + (b - a) * (f - i as f32)
 }
 
+/// Table lookups of a whole row: `dst[i] = lookup(table, src[i])`.
+pub(crate) type LookupFn = fn(&Table, &[f32], &mut [f32]);
+
+/// The portable row of [`lookup`]s (the twin of the AVX2 gathers in
+/// [`crate::simd`]).
+pub(crate) fn lookup_row(table: &Table, src: &[f32], dst: &mut [f32]) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = lookup(table, s);
+    }
+}
+
 /// The square-root curve of [`Encoded`] kernels: `sqrt(v)` for `v` clamped
 /// to 0..=1 (NaN reads as 0). It is close to the sRGB curve where it matters
 /// (on the Kodak set RCD scores within 0.05 dB of the sRGB-encoded run) and,

@@ -14,7 +14,7 @@
 //!
 //! Tiles arrive RGGB-aligned (red at even row and column).
 
-use super::curve::{curves, lookup};
+use super::curve::curves;
 use super::tile::{Kernel, Scratch, TileIn};
 
 /// The first column at or after `s` in row `y` holding green (`green`) or
@@ -104,9 +104,8 @@ pub(crate) fn lmmse_tile(
     let [rr, gg, bb] = out;
 
     // Gamma-encode the mosaic.
-    for (o, &v) in a.iter_mut().zip(tile.data) {
-        *o = lookup(&cv.encode, v);
-    }
+    let lookup_row = crate::simd::dispatch_lookup();
+    lookup_row(&cv.encode, tile.data, a);
 
     // 1. Directional green-minus-colour observations: the estimate of the
     // other colour at a green site, minus it at a red/blue one (a sign of ±1,
@@ -230,13 +229,19 @@ pub(crate) fn lmmse_tile(
         }
     }
 
-    // 5. Back to linear light.
-    for i in 0..w * h {
-        let g = gg[i];
-        rr[i] = lookup(&cv.decode, g + drg[i]);
-        bb[i] = lookup(&cv.decode, g + dbg[i]);
-        gg[i] = lookup(&cv.decode, g);
+    // 5. Back to linear light: G + (R − G), G + (B − G) and G, each through
+    // the table a row of lookups at a time (G into the free `fh`, which then
+    // becomes the green plane).
+    for (d, &g) in drg.iter_mut().zip(gg.iter()) {
+        *d = g + *d;
     }
+    for (d, &g) in dbg.iter_mut().zip(gg.iter()) {
+        *d = g + *d;
+    }
+    lookup_row(&cv.decode, drg, rr);
+    lookup_row(&cv.decode, dbg, bb);
+    lookup_row(&cv.decode, gg, fh);
+    std::mem::swap(gg, fh);
 }
 
 /// Step 1 for one row: `dh[i]`, `dv[i]` = `sign[i]` × (centre − the

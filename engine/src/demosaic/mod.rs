@@ -42,6 +42,7 @@ mod tile;
 
 /// Kernel internals shared with [`crate::simd`].
 pub(crate) mod tile_api {
+    pub(crate) use super::curve::{lookup, lookup_row, LookupFn, Table, LAST};
     pub(crate) use super::finish::{finish_row, Finish, FinishFn, Layout, RowIn};
     pub(crate) use super::lmmse::lmmse_tile;
     pub(crate) use super::rcd::rcd_tile;

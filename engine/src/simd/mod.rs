@@ -8,7 +8,8 @@
 //! elsewhere, and on aarch64 where NEON is baseline, the portable copy runs).
 //! Where the compiler does poorly (stride-3 RGB, table reads, two-tap
 //! vectors) there are hand-written AVX2 kernels: the Bayer tile finish
-//! (`finish`), the 8-bit sRGB conversion (`srgb8`) and the horizontal resize
+//! (`finish`), the 8-bit sRGB conversion (`srgb8`), table lookups by
+//! gathers (`gather`, for LMMSE's sRGB curve) and the horizontal resize
 //! (beside its twin in [`crate::stages::resize`]). Every dispatched kernel has
 //! its portable twin and a test that both give the same bits. (`wide` was
 //! tried first: it picks its instruction set when the crate is compiled, so
@@ -17,13 +18,15 @@
 #[cfg(target_arch = "x86_64")]
 mod finish;
 #[cfg(target_arch = "x86_64")]
+mod gather;
+#[cfg(target_arch = "x86_64")]
 mod srgb8;
 
 use std::sync::OnceLock;
 
 use crate::demosaic::tile_api::{
-    finish_row, levels_row, lmmse_tile, rcd_tile, Finish, FinishFn, LevelBlock, RowIn, Scratch,
-    TileIn,
+    finish_row, levels_row, lmmse_tile, lookup_row, rcd_tile, Finish, FinishFn, LevelBlock,
+    LookupFn, RowIn, Scratch, TileIn,
 };
 use crate::stages::resize::Taps;
 
@@ -178,6 +181,16 @@ dispatched! {
     avx2 {
         crate::stages::resize::add_weighted(weight, src, out);
     }
+}
+
+/// Interpolated table lookups of a row (see `curve::lookup`) for this CPU:
+/// AVX2 gathers, or the portable loop.
+pub(crate) fn dispatch_lookup() -> LookupFn {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        return gather::lookup_row_avx2;
+    }
+    lookup_row
 }
 
 /// True when the AVX2+FMA variants may run on this CPU.
