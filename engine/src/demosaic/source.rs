@@ -84,7 +84,12 @@ pub(crate) fn levels_row(
 ) {
     let LevelBlock { black, scale, gain } = block;
     let level = |r: u16, j: usize| {
-        (((f32::from(r).min(top) - black[j]) * scale[j]).max(0.0) * gain[j]).min(1.0)
+        Level {
+            black: black[j],
+            scale: scale[j],
+            gain: gain[j],
+        }
+        .apply(f32::from(r), top)
     };
     let n = raw.len().min(lin.len());
     let full = n - n % LANES;
