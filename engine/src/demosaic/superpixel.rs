@@ -181,6 +181,8 @@ fn half_bayer<S: Source>(src: &S) -> RgbF32 {
     let find = |c: usize, skip: usize| (0..4).filter(|&i| colours[i] == c).nth(skip).unwrap_or(0);
     let (red, blue, greens) = (find(0, 0), find(2, 0), [find(1, 0), find(1, 1)]);
     let weights = tent(2);
+    // The tent's weights next to the block (¾) and one photosite beyond (¼).
+    let (near, far) = (weights[1], weights[0]);
     let mut out = RgbF32::new(ow, oh);
     out.data
         .par_chunks_mut(ow * 3 * BAND)
@@ -198,16 +200,16 @@ fn half_bayer<S: Source>(src: &S) -> RgbF32 {
                     src.row(y_first + i, 0, r, None);
                 }
                 let row = |y: usize| -> Option<&[f32]> {
-                    let i = y.checked_sub(y_first)?;
-                    buf.get(i * w..(i + 1) * w).filter(|_| y < h)
+                    let i = y.checked_sub(y_first).filter(|_| y < h)?;
+                    buf.get(i * w..(i + 1) * w)
                 };
                 even.resize(w, 0.0);
                 odd.resize(w, 0.0);
                 for (r, orow) in chunk.chunks_exact_mut(ow * 3).enumerate() {
                     let oy = oy0 + r;
                     let y = 2 * oy;
-                    let window = [y.wrapping_sub(1), y, y + 1, y + 2]
-                        .map(|yy| (yy < h).then(|| row(yy).map(|v| (yy, v))).flatten());
+                    let window =
+                        [y.wrapping_sub(1), y, y + 1, y + 2].map(|yy| row(yy).map(|v| (yy, v)));
                     let edge =
                         |x0: usize, px: &mut [f32]| edge_pixel(cfa, &window, &weights, x0, w, px);
                     let (Some((_, up)), Some((_, r0)), Some((_, r1)), Some((_, r2))) =
@@ -226,8 +228,8 @@ fn half_bayer<S: Source>(src: &S) -> RgbF32 {
                         .zip(r0.iter().zip(r2))
                         .zip(up.iter().zip(r1))
                     {
-                        *e = 0.75 * a + 0.25 * b;
-                        *o = 0.25 * c + 0.75 * d;
+                        *e = near * a + far * b;
+                        *o = far * c + near * d;
                     }
                     for (ox, px) in orow.chunks_exact_mut(3).enumerate() {
                         let x = 2 * ox;
@@ -238,10 +240,10 @@ fn half_bayer<S: Source>(src: &S) -> RgbF32 {
                         // Per row class, the columns of the block's parity
                         // (x, x + 2) and of the other (x - 1, x + 1).
                         let class = [
-                            0.75 * even[x] + 0.25 * even[x + 2],
-                            0.25 * even[x - 1] + 0.75 * even[x + 1],
-                            0.75 * odd[x] + 0.25 * odd[x + 2],
-                            0.25 * odd[x - 1] + 0.75 * odd[x + 1],
+                            near * even[x] + far * even[x + 2],
+                            far * even[x - 1] + near * even[x + 1],
+                            near * odd[x] + far * odd[x + 2],
+                            far * odd[x - 1] + near * odd[x + 1],
                         ];
                         px[0] = class[red];
                         px[1] = 0.5 * (class[greens[0]] + class[greens[1]]);
