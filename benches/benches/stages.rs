@@ -2,10 +2,12 @@
 //! Run: `cargo bench -p rawflow-benches` (a few minutes).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use rawflow::demosaic::{demosaic, demosaic_half, DemosaicMethod};
-use rawflow::encode::{encode_jpeg, encode_png8, encode_tiff16, Embed, Subsampling};
-use rawflow::stages::{color, crop, levels, resize, transfer, white_balance};
-use rawflow::{decode_bytes, develop_linear, DevelopOptions, Timings};
+use rawflow::internals::color::{matrix as color, transfer};
+use rawflow::internals::demosaic::{demosaic, demosaic_reduced, DemosaicMethod};
+use rawflow::internals::develop::develop_linear;
+use rawflow::internals::encode::{encode_jpeg, encode_png8, encode_tiff16, Embed, Subsampling};
+use rawflow::internals::stages::{crop, levels, resize, white_balance};
+use rawflow::{decode_bytes, DevelopOptions, Timings};
 use rawflow_corpus::{scenes, write_dng, SynthParams};
 
 fn stages(c: &mut Criterion) {
@@ -44,7 +46,7 @@ fn stages(c: &mut Criterion) {
             b.iter(|| demosaic(&mosaic, method))
         });
     }
-    g.bench_function("demosaic_half", |b| b.iter(|| demosaic_half(&mosaic)));
+    g.bench_function("demosaic_reduced", |b| b.iter(|| demosaic_reduced(&mosaic)));
     for method in [DemosaicMethod::Fast, DemosaicMethod::Best] {
         let opts = DevelopOptions {
             demosaic: method,

@@ -20,8 +20,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use rawflow::demosaic::{demosaic, quality, DemosaicMethod};
-use rawflow::{BayerPhase, Cfa, RgbF32};
+use rawflow::internals::cfa::{BayerPhase, Cfa};
+use rawflow::internals::demosaic::{demosaic, quality, DemosaicMethod};
+use rawflow::internals::image::RgbF32;
 
 type M3 = [[f64; 3]; 3];
 

@@ -145,7 +145,7 @@ impl CalibratedMatrix {
     /// `None` when the illuminant has no known colour temperature or the
     /// matrix is not finite or is all zero.
     pub fn new(illuminant: u16, xyz_to_cam: [[f32; 3]; 3]) -> Option<Self> {
-        let temperature = crate::stages::calibration::illuminant_temperature(illuminant)?;
+        let temperature = illuminant_temperature(illuminant)?;
         let flat = xyz_to_cam.iter().flatten();
         let usable = flat.clone().all(|v| v.is_finite()) && flat.clone().any(|v| *v != 0.0);
         usable.then_some(Self {
@@ -154,6 +154,40 @@ impl CalibratedMatrix {
             xyz_to_cam,
         })
     }
+}
+
+/// The correlated colour temperature in kelvin of an EXIF/DNG LightSource
+/// code (the `CalibrationIlluminant` values); `None` for 0 (unknown), 255
+/// (other, described by a separate tag) and undefined codes.
+///
+/// The CIE illuminants use their own temperatures (A 2856 K, D50 5003 K, D55
+/// 5503 K, D65 6504 K, D75 7504 K, B 4874 K, C 6774 K); the fluorescent
+/// classes use the middle of their EXIF 2.3 ranges; the weather and flash
+/// entries use the usual nominal values.
+pub fn illuminant_temperature(code: u16) -> Option<f32> {
+    Some(match code {
+        1 => 5500.0,  // Daylight
+        2 => 4150.0,  // Fluorescent (as cool white)
+        3 => 2856.0,  // Tungsten (incandescent, as Standard light A)
+        4 => 5500.0,  // Flash
+        9 => 5500.0,  // Fine weather
+        10 => 6500.0, // Cloudy weather
+        11 => 7500.0, // Shade
+        12 => 6400.0, // Daylight fluorescent, D 5700–7100 K
+        13 => 5050.0, // Day white fluorescent, N 4600–5500 K
+        14 => 4150.0, // Cool white fluorescent, W 3800–4500 K
+        15 => 3525.0, // White fluorescent, WW 3250–3800 K
+        16 => 2925.0, // Warm white fluorescent, L 2600–3250 K
+        17 => 2856.0, // Standard light A
+        18 => 4874.0, // Standard light B
+        19 => 6774.0, // Standard light C
+        20 => 5503.0, // D55
+        21 => 6504.0, // D65
+        22 => 7504.0, // D75
+        23 => 5003.0, // D50
+        24 => 3200.0, // ISO studio tungsten
+        _ => return None,
+    })
 }
 
 /// Two calibrations of one camera under two illuminants of different colour
@@ -210,7 +244,7 @@ pub struct RawImage {
     /// The file's two colour matrices with their calibration illuminants
     /// (DNG ColorMatrix1/2 and CalibrationIlluminant1/2), when it has two
     /// usable ones: colour then follows the white balance through the DNG
-    /// interpolation of [`crate::stages::calibration`] instead of using
+    /// interpolation of the colour calibration instead of using
     /// `xyz_to_cam` alone.
     pub dual_illuminant: Option<DualIlluminant>,
     /// The area of the sensor that holds the image.

@@ -17,8 +17,9 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use rawflow::decode::{decode_bytes_with_limits, Limits};
-use rawflow::{develop_linear, DemosaicMethod, DevelopOptions, Timings};
+use rawflow::internals::develop::develop_linear;
+use rawflow::{decode_bytes_with_limits, Limits};
+use rawflow::{DemosaicMethod, DevelopOptions, Timings};
 use rawflow_corpus::{scenes, write_dng, BayerPhase, CfaLayout, Orientation, SynthParams};
 
 /// Set in the child: the folder of mutated files.

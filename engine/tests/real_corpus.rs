@@ -42,7 +42,7 @@ fn every_corpus_file_decodes_or_fails_cleanly() {
                     file.display()
                 );
                 assert!(raw.white > 0.0);
-                let linear = rawflow::develop_linear(
+                let linear = rawflow::internals::develop::develop_linear(
                     &raw,
                     &rawflow::DevelopOptions::default(),
                     &mut rawflow::Timings::default(),
@@ -61,7 +61,7 @@ fn every_corpus_file_decodes_or_fails_cleanly() {
                     "{}: developed size",
                     file.display()
                 );
-                let srgb = rawflow::stages::transfer::to_srgb8(&linear);
+                let srgb = rawflow::internals::color::transfer::to_srgb8(&linear);
                 let n = srgb.data.len() as f64;
                 let mean = srgb.data.iter().map(|v| f64::from(*v)).sum::<f64>() / n;
                 let sd = (srgb

@@ -8,7 +8,7 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use rawflow::decode::{decode_bytes_with_limits, Limits};
+use rawflow::{decode_bytes_with_limits, Limits};
 
 fuzz_target!(|data: &[u8]| {
     common::run(|| {

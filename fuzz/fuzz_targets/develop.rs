@@ -7,8 +7,9 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use rawflow::decode::{decode_bytes_with_limits, Limits};
-use rawflow::{develop_linear, DemosaicMethod, DevelopOptions, Timings};
+use rawflow::{decode_bytes_with_limits, Limits};
+use rawflow::internals::develop::develop_linear;
+use rawflow::{DemosaicMethod, DevelopOptions, Timings};
 
 fuzz_target!(|data: &[u8]| {
     common::run(|| {

@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use rawflow::recipe::{develop_recipe, OutputFormat, Recipe};
 use rawflow::{DemosaicMethod, Timings, WhiteBalance};
+use rawflow::{OutputFormat, Recipe};
 use rayon::prelude::*;
 
 /// File extensions searched for when an input is a folder (compared case-insensitively).
@@ -212,8 +212,8 @@ struct Outcome {
 /// go to `warn`.
 fn with_sidecar(input: &Path, recipe: &Recipe, warn: &dyn Fn(String)) -> Result<Recipe, String> {
     let mut recipe = recipe.clone();
-    if let Some(path) = rawflow::xmp::sidecar_path(input) {
-        let sidecar = rawflow::xmp::Sidecar::read(&path).map_err(|e| e.to_string())?;
+    if let Some(path) = rawflow::sidecar_path(input) {
+        let sidecar = rawflow::Sidecar::read(&path).map_err(|e| e.to_string())?;
         for w in sidecar.apply(&mut recipe.develop) {
             warn(format!("{}: {w}", path.display()));
         }
@@ -235,7 +235,7 @@ fn develop_one(
     };
     let raw = rawflow::decode_file(input).map_err(|e| e.to_string())?;
     let mut timings = Timings::default();
-    let rendered = develop_recipe(&raw, &recipe, &mut timings).map_err(|e| e.to_string())?;
+    let rendered = rawflow::develop(&raw, &recipe, &mut timings).map_err(|e| e.to_string())?;
     for r in &rendered {
         let path = if layout.templates {
             outdir.join(r.file_name(stem, &recipe.name).map_err(|e| e.to_string())?)

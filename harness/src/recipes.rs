@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use rawflow::recipe::{Recipe, BUILTIN_RECIPES};
+use rawflow::{Recipe, BUILTIN_RECIPES};
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]

@@ -63,7 +63,7 @@ async fn develop(
             let mut clock = Instant::now();
             let raw = rawflow::decode_file_with_limits(&input, &limits)?;
             timings.lap("decode", &mut clock);
-            let rendered = rawflow::develop_recipe(&raw, &recipe, &mut timings)?;
+            let rendered = rawflow::develop(&raw, &recipe, &mut timings)?;
             Ok::<_, rawflow::Error>((rendered, timings))
         })
         .await

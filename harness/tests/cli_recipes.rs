@@ -453,7 +453,7 @@ fn recipes_are_listed_and_print_as_toml_that_parses_back() {
     let run = rawflow(&["recipes"]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
     let listing = text(&run.stdout);
-    for name in rawflow::recipe::BUILTIN_RECIPES {
+    for name in rawflow::BUILTIN_RECIPES {
         assert!(
             listing
                 .lines()
@@ -472,6 +472,12 @@ fn recipes_are_listed_and_print_as_toml_that_parses_back() {
         let toml = text(&run.stdout);
         let back = Recipe::from_toml(&toml).unwrap_or_else(|e| panic!("{args:?}: {e}\n{toml}"));
         assert_eq!(Some(back), Recipe::builtin("web"), "{args:?}");
+        // Values read as a person wrote them, without f32 → f64 noise.
+        assert!(
+            toml.lines().any(|l| l == "contrast = 1.1"),
+            "{args:?}:\n{toml}"
+        );
+        assert!(!toml.contains("0000"), "{args:?}:\n{toml}");
     }
     // A recipe file prints too; an unknown name is a usage error.
     let dir = tempfile::tempdir().expect("tmp");

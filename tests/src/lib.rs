@@ -1,8 +1,8 @@
 //! Helpers for the end-to-end tests: develop synthetic RAW files with the
 //! engine and score them against their ground truth.
 
-use rawflow::recipe::{develop_recipe, OutputFormat, Recipe};
 use rawflow::Timings;
+use rawflow::{develop, OutputFormat, Recipe};
 use rawflow_corpus::{png_to_srgb8, SrgbImage};
 
 /// True when the shared corpus is present; panics with a clear message when
@@ -33,8 +33,7 @@ pub fn develop_to_srgb8(dng: &[u8], recipe: &Recipe) -> Result<SrgbImage, String
         r.format = OutputFormat::Png;
         r.long_edge = None;
     }
-    let rendered =
-        develop_recipe(&raw, &recipe, &mut Timings::default()).map_err(|e| e.to_string())?;
+    let rendered = develop(&raw, &recipe, &mut Timings::default()).map_err(|e| e.to_string())?;
     let first = rendered.first().ok_or("no rendition")?;
     png_to_srgb8(&first.bytes).map_err(|e| e.to_string())
 }

@@ -5,9 +5,10 @@
 //! behaviour before dual-illuminant support), against the ground truth, and
 //! keep greys neutral.
 
-use rawflow::pipeline::{develop_linear, DevelopOptions, Timings, WhiteBalance};
-use rawflow::stages::calibration;
+use rawflow::internals::color::{calibration, locus};
+use rawflow::internals::develop::develop_linear;
 use rawflow::RawImage;
+use rawflow::{DevelopOptions, Timings, WhiteBalance};
 use rawflow_corpus::ciede2000::linear_srgb_to_lab;
 use rawflow_corpus::color::srgb_to_linear;
 use rawflow_corpus::scenes::{color_checker, color_checker_patches};
@@ -111,12 +112,13 @@ fn interpolated_matrices_beat_the_d65_matrix_under_4000k() {
     // And the D65 matrix alone through the DNG path (Bradford, no interpolation):
     // what the interpolation itself buys.
     let mut d65_bradford = raw.clone();
-    let d65_twice = rawflow::raw::CalibratedMatrix {
+    let d65_twice = rawflow::internals::raw::CalibratedMatrix {
         illuminant: 17,
         temperature: 2856.0,
         ..dual.high
     };
-    d65_bradford.dual_illuminant = rawflow::raw::DualIlluminant::new(d65_twice, dual.high);
+    d65_bradford.dual_illuminant =
+        rawflow::internals::raw::DualIlluminant::new(d65_twice, dual.high);
     let (de_d65_b, max_d65_b, _) = score(&develop(&d65_bradford, WhiteBalance::AsShot));
     assert!(de_dual < de_d65_b, "{de_dual} vs {de_d65_b}");
     println!(
@@ -125,9 +127,9 @@ fn interpolated_matrices_beat_the_d65_matrix_under_4000k() {
          interpolated matrix without Bradford {de_mid:.3} (max {max_mid:.3}); \
          D65 matrix with Bradford {de_d65_b:.3} (max {max_d65_b:.3}); \
          white found at {:.0} K",
-        calibration::xy_to_temperature(white)
+        locus::xy_to_temperature(white)
     );
-    assert!((calibration::xy_to_temperature(white) - 4000.0).abs() < 20.0);
+    assert!((locus::xy_to_temperature(white) - 4000.0).abs() < 20.0);
     assert!(de_dual <= de_mid, "{de_dual} vs {de_mid}");
     assert!(de_dual < de_single, "{de_dual} vs {de_single}");
     assert!(de_dual < 0.5, "interpolated mean ΔE {de_dual}");

@@ -3,11 +3,11 @@
 //! per recipe, XMP sidecars, watermarks and EXIF policy.
 
 use lcms2::{Intent, PixelFormat, Profile, Transform};
-use rawflow::pipeline::developments_on_this_thread;
-use rawflow::recipe::{develop_recipe, MetadataPolicy, OutputFormat, Recipe, Rendition};
-use rawflow::stages::watermark::{Position, Watermark};
-use rawflow::xmp::Sidecar;
+use rawflow::internals::develop::developments_on_this_thread;
+use rawflow::Sidecar;
+use rawflow::{develop as develop_recipe, MetadataPolicy, OutputFormat, Recipe, Rendition};
 use rawflow::{ColorSpace, Gps, RawImage, Timings};
+use rawflow::{Position, Watermark};
 use rawflow_corpus::scenes::{color_checker, color_checker_patches};
 use rawflow_corpus::score::patch_delta_e;
 use rawflow_corpus::{png_to_srgb8, SrgbImage, SrgbImage16, SynthParams};
@@ -81,7 +81,7 @@ fn color_checker_develops_to_every_output_space_within_delta_e_1() {
     let dir = tempfile::tempdir().expect("tmp");
     let icc_path = dir.path().join("adobe-copy.icc");
     let adobe =
-        rawflow::stages::colorspace::builtin_profile(&ColorSpace::AdobeRgb).expect("profile");
+        rawflow::internals::color::space::builtin_profile(&ColorSpace::AdobeRgb).expect("profile");
     std::fs::write(&icc_path, adobe).expect("write icc");
     let mut custom = Rendition::new("custom", None, OutputFormat::Tiff, 100);
     custom.color_space = ColorSpace::Icc(icc_path);
@@ -184,7 +184,7 @@ fn four_renditions_develop_once() {
     assert_eq!((out[0].width, out[0].height), (200, 133));
     assert_eq!(out[3].file_name("IMG", "four").unwrap(), "IMG/d.png");
     // The built-ins too.
-    for name in rawflow::recipe::BUILTIN_RECIPES {
+    for name in rawflow::BUILTIN_RECIPES {
         let before = developments_on_this_thread();
         let r = Recipe::builtin(name).expect("builtin");
         develop_recipe(&raw, &r, &mut Timings::default()).expect(name);
@@ -425,7 +425,7 @@ fn base_look_rolls_highlights_off_instead_of_clipping() {
     let mut neutral = rawflow_tests::png_recipe();
     neutral.develop.exposure_ev = 2.0;
     let mut look = neutral.clone();
-    look.develop.tone = rawflow::stages::tone::Tone::BASE_LOOK;
+    look.develop.tone = rawflow::Tone::BASE_LOOK;
     let count_clipped = |img: &SrgbImage| img.data.chunks_exact(3).filter(|p| p[1] >= 254).count();
     let n = count_clipped(&develop_png(&raw, &neutral));
     let l = count_clipped(&develop_png(&raw, &look));

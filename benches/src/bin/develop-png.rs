@@ -5,8 +5,8 @@
 
 use std::process::ExitCode;
 
-use rawflow::recipe::{develop_recipe, OutputFormat, Recipe, Rendition};
 use rawflow::{decode_file, DemosaicMethod, DevelopOptions, Timings};
+use rawflow::{develop as develop_recipe, OutputFormat, Recipe, Rendition};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use rawflow::recipe::{develop_recipe, OutputFormat, Recipe, Rendition};
 use rawflow::{decode_file, DemosaicMethod, DevelopOptions, Timings};
+use rawflow::{develop as develop_recipe, OutputFormat, Recipe, Rendition};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -76,18 +76,37 @@ fn median9(mut p: [f32; 9]) -> f32 {
     p[4]
 }
 
+/// The signature of the LMMSE tile kernel (with its refinement passes).
+pub(crate) type LmmseFn = fn(usize, &TileIn<'_>, &mut Scratch, &mut [Vec<f32>; 3]);
+
+crate::cpu::dispatched! {
+    /// The LMMSE tile kernel for an instruction set.
+    dispatch_lmmse -> LmmseFn;
+    lmmse_portable(
+        passes: usize,
+        tile: &TileIn<'_>,
+        scratch: &mut Scratch,
+        out: &mut [Vec<f32>; 3],
+    ) {
+        lmmse_tile(passes, tile, scratch, out);
+    }
+    avx2 {
+        lmmse_tile(passes, tile, scratch, out);
+    }
+}
+
 impl Kernel for Lmmse {
     fn border(&self) -> usize {
         13 + self.passes
     }
 
     fn run(&self, tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
-        crate::simd::dispatch_lmmse()(self.passes, tile, scratch, out);
+        dispatch_lmmse(crate::cpu::Isa::process())(self.passes, tile, scratch, out);
     }
 }
 
 /// The LMMSE kernel body with `passes` median refinements; `#[inline(always)]`
-/// so that every CPU-feature variant in [`crate::simd`] compiles its own copy.
+/// so that every CPU-feature variant made by `dispatched!` compiles its own copy.
 #[inline(always)]
 pub(crate) fn lmmse_tile(
     passes: usize,
@@ -104,7 +123,7 @@ pub(crate) fn lmmse_tile(
     let [rr, gg, bb] = out;
 
     // Gamma-encode the mosaic.
-    let lookup_row = crate::simd::dispatch_lookup();
+    let lookup_row = super::curve::dispatch_lookup(crate::cpu::Isa::process());
     lookup_row(&cv.encode, tile.data, a);
 
     // 1. Directional green-minus-colour observations: the estimate of the

@@ -35,20 +35,11 @@ mod finish;
 mod lmmse;
 pub mod quality;
 mod rcd;
+mod reduced;
 mod simple;
 mod source;
-mod superpixel;
 mod tile;
 
-/// Kernel internals shared with [`crate::simd`].
-pub(crate) mod tile_api {
-    pub(crate) use super::curve::{lookup, lookup_row, LookupFn, Table, LAST};
-    pub(crate) use super::finish::{finish_row, Finish, FinishFn, Layout, RowIn};
-    pub(crate) use super::lmmse::lmmse_tile;
-    pub(crate) use super::rcd::rcd_tile;
-    pub(crate) use super::source::{levels_row, LevelBlock};
-    pub(crate) use super::tile::{Scratch, TileIn};
-}
 mod xtrans;
 
 use crate::error::{Error, Result};
@@ -56,7 +47,7 @@ use crate::image::{Mosaic, RgbF32};
 use crate::stages::crop::ActiveArea;
 use source::{RawSource, Source};
 
-pub use superpixel::demosaic_half;
+pub use reduced::demosaic_reduced;
 
 /// Which demosaicing algorithm to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -135,18 +126,25 @@ pub fn demosaic_area(
     }
 }
 
-/// Reduced-resolution demosaic of the raw active area (see [`demosaic_half`]),
+/// Reduced-resolution demosaic of the raw active area (see [`demosaic_reduced`]),
 /// with levels, white balance and the clip at white fused as in
 /// [`demosaic_area`]. `None` for RGB data, unsupported patterns or tiny images.
-pub fn demosaic_area_half(area: &ActiveArea<'_>, white: f32, mult: [f32; 3]) -> Option<RgbF32> {
+pub fn demosaic_area_reduced(area: &ActiveArea<'_>, white: f32, mult: [f32; 3]) -> Option<RgbF32> {
     let src = RawSource::new(area, white, mult)?;
-    superpixel::half(&src)
+    reduced::half(&src)
 }
 
-/// The block size of [`demosaic_half`] for `cfa` (2 for Bayer, 3 for X-Trans),
+/// The block size of [`demosaic_reduced`] for `cfa` (2 for Bayer, 3 for X-Trans),
 /// `None` when it has no reduced path.
-pub fn half_block_size(cfa: &crate::cfa::Cfa) -> Option<usize> {
-    superpixel::block_size(cfa)
+pub fn reduced_block_size(cfa: &crate::cfa::Cfa) -> Option<usize> {
+    reduced::block_size(cfa)
+}
+
+/// True when [`AreaDemosaic::new`] serves `area` with white level `white`:
+/// mosaic data whose pattern the tile runner handles.
+pub fn tiles_area(area: &ActiveArea<'_>, white: f32) -> bool {
+    RawSource::new(area, white, [1.0; 3])
+        .is_some_and(|s| takes_tiled_path(&area.cfa, s.width(), s.height()))
 }
 
 /// True when the tiled kernels can run (square period, a few periods of data).
@@ -238,13 +236,13 @@ impl<'a> AreaDemosaic<'a> {
     /// [`Self::rect`] into `out` (resized to the rectangle; its allocation is
     /// reused), with every pixel then multiplied by `matrix` and by `gain` in
     /// the same pass (a non-finite result becomes 0): the same values as
-    /// [`crate::stages::color::apply_matrix`] and
+    /// [`crate::color::matrix::apply_matrix`] and
     /// [`crate::stages::exposure::apply_gain`] (with `gain = 2^ev`) give.
     pub fn rect_through(
         &self,
         (y0, rows): (usize, usize),
         (x0, cols): (usize, usize),
-        (matrix, gain): (&crate::stages::color::Matrix3, f32),
+        (matrix, gain): (&crate::color::matrix::Matrix3, f32),
         bufs: &mut RectBuffers,
         out: &mut RgbF32,
     ) -> Result<()> {

@@ -12,6 +12,20 @@
 
 use super::tile::{Kernel, Scratch, TileIn};
 
+/// The signature of a tile kernel.
+pub(crate) type TileFn = fn(&TileIn<'_>, &mut Scratch, &mut [Vec<f32>; 3]);
+
+crate::cpu::dispatched! {
+    /// The RCD tile kernel for an instruction set.
+    dispatch_rcd -> TileFn;
+    rcd_portable(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
+        rcd_tile(tile, scratch, out);
+    }
+    avx2 {
+        rcd_tile(tile, scratch, out);
+    }
+}
+
 const EPS: f32 = 1e-5;
 const EPS_SQ: f32 = 1e-10;
 
@@ -45,7 +59,7 @@ impl Kernel for Rcd {
     }
 
     fn run(&self, tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
-        crate::simd::dispatch_rcd()(tile, scratch, out);
+        dispatch_rcd(crate::cpu::Isa::process())(tile, scratch, out);
     }
 
     fn split(&self) -> bool {
@@ -161,7 +175,7 @@ fn high_pass(out: &mut [f32], [t3, t2, t1, t0, u1, u2, u3]: [&[f32]; 7]) {
 const TAPS: [isize; 7] = [-3, -2, -1, 0, 1, 2, 3];
 
 /// The RCD kernel body; `#[inline(always)]` so that every CPU-feature variant
-/// in [`crate::simd`] compiles its own copy.
+/// made by `dispatched!` compiles its own copy.
 ///
 /// Every plane is kept in the [`Split`] layout, so each step computes only the
 /// sites that need it (green at red/blue, red/blue at green, …) in contiguous,
@@ -449,6 +463,39 @@ pub(crate) fn rcd_tile(tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<
                 }
             );
             g.sites_mut(plane, y, x0, n).copy_from_slice(&tmp[..n]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod dispatch_tests {
+    use super::*;
+
+    #[test]
+    fn dispatched_rcd_matches_the_portable_kernel() {
+        let (w, h) = (61, 47);
+        let data: Vec<f32> = (0..w * h)
+            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
+            .collect();
+        let colors = [0, 1, 1, 2];
+        let tile = TileIn {
+            data: &data,
+            w,
+            h,
+            colors: &colors,
+            period: 2,
+        };
+        let run = |f: TileFn| {
+            let mut out: [Vec<f32>; 3] = [vec![0.0; w * h], vec![0.0; w * h], vec![0.0; w * h]];
+            f(&tile, &mut Scratch::default(), &mut out);
+            out
+        };
+        let a = run(dispatch_rcd(crate::cpu::Isa::detect()));
+        let b = run(rcd_portable);
+        for (pa, pb) in a.iter().zip(&b) {
+            for (x, y) in pa.iter().zip(pb) {
+                assert!((x - y).abs() <= 1e-6, "{x} vs {y}");
+            }
         }
     }
 }

@@ -73,7 +73,7 @@ pub(crate) struct LevelBlock {
 /// `lin[i]` = the levels of `raw[i]` (`block` repeating every [`LANES`]
 /// values), in blocks the compiler vectorises, then `enc[i]` its square root
 /// when given. `#[inline(always)]` so that each CPU-feature variant
-/// in [`crate::simd`] compiles its own copy.
+/// made by `dispatched!` compiles its own copy.
 #[inline(always)]
 pub(crate) fn levels_row(
     raw: &[u16],
@@ -113,6 +113,26 @@ pub(crate) fn levels_row(
     }
     if let Some(enc) = enc {
         encode_row(&lin[..n], enc);
+    }
+}
+
+/// The signature of [`levels_row`].
+pub(crate) type LevelsFn = fn(&[u16], &LevelBlock, f32, &mut [f32], Option<&mut [f32]>);
+
+crate::cpu::dispatched! {
+    /// Levels (and the square-root curve) of a raw row for an instruction set.
+    dispatch_levels -> LevelsFn;
+    levels_portable(
+        raw: &[u16],
+        block: &LevelBlock,
+        top: f32,
+        lin: &mut [f32],
+        enc: Option<&mut [f32]>,
+    ) {
+        levels_row(raw, block, top, lin, enc);
+    }
+    avx2 {
+        levels_row(raw, block, top, lin, enc);
     }
 }
 
@@ -222,7 +242,7 @@ impl Source for RawSource<'_> {
         if let Some(block) = self.blocks.get((y % self.ph) * self.pw + x0 % self.pw) {
             // The pattern repeats within a block: one block of parameters,
             // starting at the row's phase, serves every block.
-            crate::simd::dispatch_levels()(raw, block, self.top, lin, enc);
+            dispatch_levels(crate::cpu::Isa::process())(raw, block, self.top, lin, enc);
             return;
         }
         let mut p = x0 % self.pw;
@@ -291,14 +311,14 @@ mod tests {
             .enumerate()
             .map(|(i, &r)| levels[i % LANES].apply(f32::from(r), top))
             .collect();
-        for f in [crate::simd::dispatch_levels(), crate::simd::levels_portable] {
+        for f in [dispatch_levels(crate::cpu::Isa::detect()), levels_portable] {
             let mut lin = vec![0.0; raw.len()];
             let mut enc = vec![0.0; raw.len()];
             f(&raw, &block, top, &mut lin, Some(&mut enc));
             assert_eq!(lin, want);
             let roots: Vec<f32> = want
                 .iter()
-                .map(|&v| super::super::curve::sqrt_encode(v))
+                .map(|&v| crate::demosaic::curve::sqrt_encode(v))
                 .collect();
             assert_eq!(enc, roots);
             let mut alone = vec![0.0; raw.len()];

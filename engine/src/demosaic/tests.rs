@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::quality::{cpsnr_srgb8, mosaic_from_rgb, srgb_to_linear};
-use super::{demosaic, demosaic_area, demosaic_area_half, demosaic_half, DemosaicMethod};
+use super::{demosaic, demosaic_area, demosaic_area_reduced, demosaic_reduced, DemosaicMethod};
 use crate::cfa::{BayerPhase, Cfa};
 use crate::image::{Mosaic, RgbF32};
 
@@ -416,8 +416,8 @@ fn fused_raw_source_matches_levels_white_balance_then_demosaic() {
                 .fold(0.0f32, f32::max);
             assert!(worst < 1e-4, "{} {:?}: {worst}", method.name(), cfa.name());
         }
-        let half = demosaic_area_half(&area, raw.white, mult).unwrap();
-        let want = demosaic_half(&m).unwrap();
+        let half = demosaic_area_reduced(&area, raw.white, mult).unwrap();
+        let want = demosaic_reduced(&m).unwrap();
         assert_eq!((half.width, half.height), (want.width, want.height));
         assert!(half
             .data

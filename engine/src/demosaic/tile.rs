@@ -262,7 +262,7 @@ pub(crate) fn run_rect<S: Source, K: Kernel + ?Sized>(
     let colors = phase_colors(cfa);
     let encoded = kernel.encoded();
     let split = kernel.split();
-    let finish_row = crate::simd::dispatch_finish();
+    let finish_row = super::finish::dispatch_finish(crate::cpu::Isa::process());
     let b = kernel.border();
     // Offset of the tile origin before the first output pixel: at least the halo,
     // plus whatever aligns the origin on the anchor phase.

@@ -268,7 +268,7 @@ impl ColorSpace {
     /// profile is the engine's sRGB profile; uncalibrated otherwise.
     pub(crate) fn for_profile(profile: Option<&[u8]>) -> ColorSpace {
         match profile {
-            Some(p) if !p.is_empty() && !super::icc::is_srgb(p) => ColorSpace::Uncalibrated,
+            Some(p) if !p.is_empty() && !crate::color::icc::is_srgb(p) => ColorSpace::Uncalibrated,
             _ => ColorSpace::Srgb,
         }
     }
@@ -665,7 +665,7 @@ pub(crate) mod tests {
     fn colour_space_follows_profile() {
         assert_eq!(ColorSpace::for_profile(None), ColorSpace::Srgb);
         assert_eq!(
-            ColorSpace::for_profile(Some(super::super::icc::srgb_profile())),
+            ColorSpace::for_profile(Some(crate::color::icc::srgb_profile())),
             ColorSpace::Srgb
         );
         assert_eq!(

@@ -20,16 +20,11 @@
 //! ```
 
 mod exif;
-mod icc;
 mod jpeg;
 mod jpeg_strips;
 mod png;
 mod tiff;
 
-pub use icc::{
-    matrix_trc_profile, rgb_to_pcs_matrix, Chromaticity, Primaries, Transfer, ADOBE_RGB_PRIMARIES,
-    D50, D65, DISPLAY_P3_PRIMARIES, PROPHOTO_PRIMARIES, SAMPLED_CURVE_POINTS, SRGB_PRIMARIES,
-};
 pub use jpeg_strips::StripJpeg;
 
 use crate::error::{Error, Result};
@@ -88,7 +83,7 @@ pub fn encode_png8(image: &Rgb8, embed: Embed<'_>) -> Result<Vec<u8>> {
 /// v2.4 matrix/TRC display profile built by [`matrix_trc_profile`] (about
 /// 2.6 KB), created once per process.
 pub fn srgb_icc_profile() -> &'static [u8] {
-    icc::srgb_profile()
+    crate::color::icc::srgb_profile()
 }
 
 /// The profile to embed: `None` for an absent or empty one.

@@ -1,16 +1,13 @@
-//! The development stages, each a small module with a typed input and output.
+//! The development stages, one file per operation holding its parameters,
+//! its whole-image function and the row kernel the fused paths call.
 //!
 //! In order: [`crop`] (sensor → active area), [`levels`] (raw units → 0..1),
-//! [`white_balance`] (with [`highlights`] clipping or recovery), demosaic (in
-//! [`crate::demosaic`]), [`color`] (camera → linear working space; [`calibration`] for files with
-//! two colour matrices),
-//! [`exposure`], [`tone`], [`user_crop`], [`orient`]; then per rendition
-//! [`resize`], [`sharpen`], [`watermark`] and [`colorspace`] (working space →
-//! output space; [`transfer`] holds the sRGB curve).
+//! [`white_balance`] (with [`highlights`] clipping or recovery), demosaic (a
+//! layer of its own, above this one), the camera matrix (colour maths in
+//! `color`), [`exposure`], [`tone`], [`user_crop`], [`orient`]; then per
+//! rendition [`resize`], [`sharpen`], [`watermark`] and the output transform
+//! (`color::space`).
 
-pub mod calibration;
-pub mod color;
-pub mod colorspace;
 pub mod crop;
 pub mod exposure;
 pub mod highlights;
@@ -19,7 +16,6 @@ pub mod orient;
 pub mod resize;
 pub mod sharpen;
 pub mod tone;
-pub mod transfer;
 pub mod user_crop;
 pub mod watermark;
 pub mod white_balance;

@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::colorspace::REC2020_LUMA;
+use crate::color::space::REC2020_LUMA;
 use crate::image::RgbF32;
 
 /// Tone settings. The default is neutral (no change at all).

@@ -2,7 +2,21 @@
 
 use crate::error::{Error, Result};
 use crate::image::RgbF32;
-use crate::pipeline::CropRect;
+use serde::{Deserialize, Serialize};
+
+/// A crop as fractions (0–1) of the image *as stored* (before orientation),
+/// like Lightroom's `crs:Crop*` fields.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CropRect {
+    /// Top edge.
+    pub top: f32,
+    /// Left edge.
+    pub left: f32,
+    /// Bottom edge.
+    pub bottom: f32,
+    /// Right edge.
+    pub right: f32,
+}
 
 /// The pixel rectangle (x, y, width, height) of `c` in a `w`×`h` image.
 pub fn crop_pixels(w: usize, h: usize, c: CropRect) -> Result<(usize, usize, usize, usize)> {

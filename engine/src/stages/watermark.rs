@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::colorspace::srgb_to_working;
-use super::transfer::srgb_decode;
+use crate::color::space::srgb_to_working;
+use crate::color::transfer::srgb_decode;
 use crate::error::{Error, Result};
 use crate::image::RgbF32;
 

@@ -3,12 +3,39 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::calibration;
 use super::highlights::clip_to_white;
 use super::levels::SensorData;
+use crate::color::calibration;
+use crate::color::locus::kelvin_tint_xy;
 use crate::error::{Error, Result};
-use crate::pipeline::WhiteBalance;
 use crate::raw::RawImage;
+
+/// Which white balance to develop with.
+///
+/// In a recipe (TOML): `"as-shot"`, `"auto"`, `"daylight"`,
+/// `{ kelvin = 5500, tint = 10 }` or `{ multipliers = [2.0, 1.0, 1.5] }`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(try_from = "WbRepr", into = "WbRepr")]
+pub enum WhiteBalance {
+    /// The camera's as-shot multipliers (daylight when the file has none).
+    #[default]
+    AsShot,
+    /// Daylight (D65) derived from the camera matrix.
+    Daylight,
+    /// Explicit R, G, B multipliers.
+    Multipliers([f32; 3]),
+    /// Grey world over the photosites that are not clipped.
+    Auto,
+    /// A correlated colour temperature in kelvin and a tint of the light to
+    /// neutralise (positive renders magenta, as in Lightroom; ±150 ≈ ±0.05
+    /// Δuv), through the camera matrix.
+    Kelvin {
+        /// Colour temperature in kelvin (1667–25000).
+        temperature: f32,
+        /// Tint.
+        tint: f32,
+    },
+}
 
 /// XYZ of the D65 white point (Y = 1).
 pub const D65_XYZ: [f32; 3] = [0.950_47, 1.0, 1.088_83];
@@ -81,63 +108,6 @@ pub fn auto(data: &SensorData) -> Option<[f32; 3]> {
         return None;
     }
     Some([0, 1, 2].map(|c| (mean[1] / mean[c]) as f32))
-}
-
-/// CIE 1931 xy of a correlated colour temperature: the CIE daylight locus
-/// from 4000 K, the Planckian locus (Kim et al. cubic fit) below.
-pub fn cct_to_xy(kelvin: f64) -> (f64, f64) {
-    let t = kelvin.clamp(1667.0, 25000.0);
-    if t >= 4000.0 {
-        let x = if t <= 7000.0 {
-            -4.6070e9 / t.powi(3) + 2.9678e6 / t.powi(2) + 0.09911e3 / t + 0.244063
-        } else {
-            -2.0064e9 / t.powi(3) + 1.9018e6 / t.powi(2) + 0.24748e3 / t + 0.237040
-        };
-        (x, -3.0 * x * x + 2.870 * x - 0.275)
-    } else {
-        let x =
-            -0.266_123_9e9 / t.powi(3) - 0.234_358_9e6 / t.powi(2) + 0.877_695_6e3 / t + 0.179910;
-        let y = if t <= 2222.0 {
-            -1.106_381_4 * x.powi(3) - 1.348_110_20 * x * x + 2.185_558_32 * x - 0.202_196_83
-        } else {
-            -0.954_947_6 * x.powi(3) - 1.374_185_93 * x * x + 2.091_370_15 * x - 0.167_488_67
-        };
-        (x, y)
-    }
-}
-
-/// CIE 1931 xy → CIE 1960 uv.
-pub(crate) fn xy_to_uv((x, y): (f64, f64)) -> (f64, f64) {
-    let d = -2.0 * x + 12.0 * y + 3.0;
-    (4.0 * x / d, 6.0 * y / d)
-}
-
-/// CIE 1960 uv → CIE 1931 xy.
-pub(crate) fn uv_to_xy((u, v): (f64, f64)) -> (f64, f64) {
-    let d = 2.0 * u - 8.0 * v + 4.0;
-    (3.0 * u / d, 2.0 * v / d)
-}
-
-/// xy of the illuminant `kelvin` moved off the locus by `tint`: positive
-/// tint assumes greener light (above the locus in CIE 1960 uv), which renders
-/// the image more magenta, as in Lightroom; 3000 tint units = 1 Δuv.
-pub fn kelvin_tint_xy(kelvin: f64, tint: f64) -> (f64, f64) {
-    let p = xy_to_uv(cct_to_xy(kelvin));
-    if tint == 0.0 {
-        return uv_to_xy(p);
-    }
-    let a = xy_to_uv(cct_to_xy(kelvin * 0.99));
-    let b = xy_to_uv(cct_to_xy(kelvin * 1.01));
-    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-    let len = (dx * dx + dy * dy).sqrt().max(1e-12);
-    // Normal pointing towards green (above the locus): rotate the tangent.
-    let (mut nx, mut ny) = (-dy / len, dx / len);
-    if ny < 0.0 {
-        nx = -nx;
-        ny = -ny;
-    }
-    let d = tint / 3000.0;
-    uv_to_xy((p.0 + nx * d, p.1 + ny * d))
 }
 
 /// The XYZ → camera matrix for light of chromaticity `xy`: interpolated
@@ -298,6 +268,7 @@ pub fn apply(data: &mut SensorData, mult: [f32; 3]) {
 #[cfg(test)]
 mod kelvin_tests {
     use super::*;
+    use crate::color::locus::cct_to_xy;
 
     #[test]
     fn loci_hit_known_points() {

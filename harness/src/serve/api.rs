@@ -89,7 +89,7 @@ pub async fn create_upload_link(
     if rawflow::Recipe::builtin(&recipe).is_none() {
         return Err(ApiError::BadRequest(format!(
             "unknown recipe {recipe:?} (use one of {})",
-            rawflow::recipe::BUILTIN_RECIPES.join(", ")
+            rawflow::BUILTIN_RECIPES.join(", ")
         )));
     }
     let ticket = create_upload(

@@ -22,9 +22,11 @@
 
 use std::path::{Path, PathBuf};
 
+use super::DevelopOptions;
 use crate::error::{Error, Result};
-use crate::pipeline::{CropRect, DevelopOptions, WhiteBalance};
 use crate::raw::Orientation;
+use crate::stages::user_crop::CropRect;
+use crate::stages::white_balance::WhiteBalance;
 
 /// Camera Raw settings namespace.
 pub const CRS_NS: &str = "http://ns.adobe.com/camera-raw-settings/1.0/";

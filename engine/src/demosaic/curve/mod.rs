@@ -2,7 +2,12 @@
 //! as fast lookup tables (LMMSE, X-Trans), and the square root, which needs
 //! no table at all (RCD).
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
 use std::sync::OnceLock;
+
+use crate::cpu::Isa;
 
 /// Table entries: small enough to stay in the L1 cache; with linear
 /// interpolation the error stays below 2e-5 (decode: below 1e-7).
@@ -55,11 +60,23 @@ pub(crate) fn lookup(t: &Table, v: f32) -> f32 {
 pub(crate) type LookupFn = fn(&Table, &[f32], &mut [f32]);
 
 /// The portable row of [`lookup`]s (the twin of the AVX2 gathers in
-/// [`crate::simd`]).
+/// `avx2.rs`).
 pub(crate) fn lookup_row(table: &Table, src: &[f32], dst: &mut [f32]) {
     for (d, &s) in dst.iter_mut().zip(src) {
         *d = lookup(table, s);
     }
+}
+
+/// Interpolated table lookups of a row for `isa`: AVX2 gathers, or the
+/// portable loop.
+pub(crate) fn dispatch_lookup(isa: Isa) -> LookupFn {
+    #[cfg(target_arch = "x86_64")]
+    if isa.avx2() {
+        return avx2::lookup_row_avx2;
+    }
+    // An aarch64 twin slots in here as `neon::lookup_row_neon`.
+    let _ = isa;
+    lookup_row
 }
 
 /// The square-root curve of [`Encoded`] kernels: `sqrt(v)` for `v` clamped

@@ -1,5 +1,5 @@
 //! Linear RGB → colour matrix → 8-bit sRGB with AVX2 gathers: the x86-64
-//! twin of [`crate::stages::transfer::matrix_to_srgb8`], bit for bit.
+//! twin of [`super::matrix_to_srgb8`], bit for bit.
 //!
 //! The portable code computes table indices in vectors but must then read
 //! the table and store bytes one value at a time (a third of its time went
@@ -17,12 +17,12 @@ use std::arch::x86_64::{
     _mm256_slli_epi32, _mm_storeu_si128,
 };
 
-use crate::stages::transfer::{lut8_wide, matrix_to_srgb8, LUT8_STEPS};
+use super::{lut8_wide, matrix_to_srgb8, LUT8_STEPS};
 
 /// `matrix_to_srgb8` for CPUs with AVX2.
 pub(crate) fn matrix_to_srgb8_avx2(m: &[[f32; 3]; 3], src: &[f32], dst: &mut [u8]) {
-    // SAFETY: only called through `dispatch_matrix_srgb8`, which returns this
-    // function only after `has_avx2` confirmed AVX2 at run time.
+    // SAFETY: only returned by `dispatch_matrix_srgb8` for an `Isa` whose
+    // `avx2()` is true, which `Isa::detect` sets after confirming AVX2.
     unsafe { inner(m, src, dst) }
 }
 

@@ -271,7 +271,7 @@ fn lcm(a: usize, b: usize) -> usize {
 /// for images smaller than one block.
 ///
 /// ```
-/// use rawflow::demosaic::demosaic_half;
+/// use rawflow::demosaic::demosaic_reduced;
 /// use rawflow::{BayerPhase, Cfa, Mosaic};
 ///
 /// let mosaic = Mosaic {
@@ -280,11 +280,11 @@ fn lcm(a: usize, b: usize) -> usize {
 ///     cfa: Cfa::bayer(BayerPhase::Rggb),
 ///     data: vec![0.25; 48],
 /// };
-/// let rgb = demosaic_half(&mosaic).unwrap();
+/// let rgb = demosaic_reduced(&mosaic).unwrap();
 /// assert_eq!((rgb.width, rgb.height), (4, 3));
 /// assert_eq!(rgb.pixel(1, 1), [0.25; 3]);
 /// ```
-pub fn demosaic_half(mosaic: &Mosaic) -> Result<RgbF32> {
+pub fn demosaic_reduced(mosaic: &Mosaic) -> Result<RgbF32> {
     if mosaic.width.checked_mul(mosaic.height) != Some(mosaic.data.len()) {
         return Err(Error::InvalidParameter(format!(
             "mosaic of {}x{} has {} values",
@@ -319,7 +319,7 @@ mod tests {
                 _ => 0.6,
             })
             .collect();
-        let out = demosaic_half(&Mosaic {
+        let out = demosaic_reduced(&Mosaic {
             width: w,
             height: h,
             cfa,
@@ -376,7 +376,7 @@ mod tests {
             cfa: cfa.clone(),
             data: vec![0.5; 108],
         };
-        let out = demosaic_half(&m).unwrap();
+        let out = demosaic_reduced(&m).unwrap();
         assert_eq!((out.width, out.height), (4, 3));
         assert!(out.data.iter().all(|v| (v - 0.5).abs() < 1e-6));
         let bad = Mosaic {
@@ -385,6 +385,6 @@ mod tests {
             cfa,
             data: vec![0.5; 3],
         };
-        assert!(demosaic_half(&bad).is_err());
+        assert!(demosaic_reduced(&bad).is_err());
     }
 }

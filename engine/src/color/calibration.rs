@@ -23,102 +23,16 @@
 //! transform, so a neutral stays exactly neutral. Files with a single matrix
 //! keep the plain [`color::camera_to_srgb`] path.
 
-use super::color::{self, Matrix3, SRGB_TO_XYZ};
-use super::white_balance::{uv_to_xy, xy_to_uv};
+use super::locus::xy_to_temperature;
+use super::matrix::{self as color, Matrix3, SRGB_TO_XYZ};
+pub use crate::raw::illuminant_temperature;
 use crate::raw::{DualIlluminant, RawImage};
 
 /// A 3×3 matrix in double precision, rows first.
-use super::color::{invert_f64 as invert, multiply_f64 as mul, Matrix3d as M3};
+use super::matrix::{invert_f64 as invert, multiply_f64 as mul, Matrix3d as M3};
 
 /// xy of the D50 white point, where the DNG SDK starts its search.
 const D50_XY: (f64, f64) = (0.3457, 0.3585);
-
-/// The correlated colour temperature in kelvin of an EXIF/DNG LightSource
-/// code (the `CalibrationIlluminant` values); `None` for 0 (unknown), 255
-/// (other, described by a separate tag) and undefined codes.
-///
-/// The CIE illuminants use their own temperatures (A 2856 K, D50 5003 K, D55
-/// 5503 K, D65 6504 K, D75 7504 K, B 4874 K, C 6774 K); the fluorescent
-/// classes use the middle of their EXIF 2.3 ranges; the weather and flash
-/// entries use the usual nominal values.
-pub fn illuminant_temperature(code: u16) -> Option<f32> {
-    Some(match code {
-        1 => 5500.0,  // Daylight
-        2 => 4150.0,  // Fluorescent (as cool white)
-        3 => 2856.0,  // Tungsten (incandescent, as Standard light A)
-        4 => 5500.0,  // Flash
-        9 => 5500.0,  // Fine weather
-        10 => 6500.0, // Cloudy weather
-        11 => 7500.0, // Shade
-        12 => 6400.0, // Daylight fluorescent, D 5700–7100 K
-        13 => 5050.0, // Day white fluorescent, N 4600–5500 K
-        14 => 4150.0, // Cool white fluorescent, W 3800–4500 K
-        15 => 3525.0, // White fluorescent, WW 3250–3800 K
-        16 => 2925.0, // Warm white fluorescent, L 2600–3250 K
-        17 => 2856.0, // Standard light A
-        18 => 4874.0, // Standard light B
-        19 => 6774.0, // Standard light C
-        20 => 5503.0, // D55
-        21 => 6504.0, // D65
-        22 => 7504.0, // D75
-        23 => 5003.0, // D50
-        24 => 3200.0, // ISO studio tungsten
-        _ => return None,
-    })
-}
-
-/// CIE 1960 (u, v) of the Planckian (black-body) locus at `kelvin`, from
-/// Krystek's rational approximation (1985; valid 1000–15000 K, error below
-/// 1e-4 in u and v).
-pub fn planckian_uv(kelvin: f64) -> (f64, f64) {
-    let t = kelvin.clamp(1000.0, 15000.0);
-    let u = (0.860_117_757 + 1.541_182_54e-4 * t + 1.286_412_12e-7 * t * t)
-        / (1.0 + 8.424_202_35e-4 * t + 7.081_451_63e-7 * t * t);
-    let v = (0.317_398_726 + 4.228_062_45e-5 * t + 4.204_816_91e-8 * t * t)
-        / (1.0 - 2.897_418_16e-5 * t + 1.614_560_53e-7 * t * t);
-    (u, v)
-}
-
-/// CIE 1931 xy of the Planckian locus at `kelvin` (see [`planckian_uv`]).
-pub fn planckian_xy(kelvin: f64) -> (f64, f64) {
-    uv_to_xy(planckian_uv(kelvin))
-}
-
-/// The correlated colour temperature of chromaticity `xy`: the temperature
-/// of the nearest point of the Planckian locus in CIE 1960 uv, searched in
-/// mireds between 1000 K and 15000 K (so the result is clamped to that range).
-pub fn xy_to_temperature(xy: (f64, f64)) -> f64 {
-    let (u0, v0) = xy_to_uv(xy);
-    let dist = |mired: f64| {
-        let (u, v) = planckian_uv(1e6 / mired);
-        (u - u0).powi(2) + (v - v0).powi(2)
-    };
-    let (lo_m, hi_m) = (1e6 / 15000.0, 1e6 / 1000.0);
-    // Coarse scan, one mired apart, then golden-section refinement around the best.
-    let mut best = lo_m;
-    let mut best_d = f64::INFINITY;
-    let mut m = lo_m;
-    while m <= hi_m {
-        let d = dist(m);
-        if d < best_d {
-            best_d = d;
-            best = m;
-        }
-        m += 1.0;
-    }
-    let (mut a, mut b) = ((best - 1.0).max(lo_m), (best + 1.0).min(hi_m));
-    let g = (5f64.sqrt() - 1.0) / 2.0;
-    for _ in 0..60 {
-        let c = b - g * (b - a);
-        let d = a + g * (b - a);
-        if dist(c) < dist(d) {
-            b = d;
-        } else {
-            a = c;
-        }
-    }
-    1e6 / ((a + b) / 2.0)
-}
 
 /// The weight of `dual.low`'s matrix for a white of `temperature` kelvin:
 /// 1 at or below the low illuminant's temperature, 0 at or above the high
@@ -279,6 +193,7 @@ fn xyz_to_xy(xyz: [f64; 3]) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::color::locus::planckian_xy;
     use crate::raw::CalibratedMatrix;
 
     /// Canon EOS 5D Mark II, Adobe DNG Converter ColorMatrix1 (Standard light A)

@@ -15,27 +15,28 @@
 //! (a third of the full image's size for a 2048-pixel rendition of a 24 MP
 //! one) and the compressed outputs, and the stages run while a strip is still
 //! in cache. The result is the whole-image path's
-//! ([`crate::pipeline::develop_working`] then [`crate::recipe::render`]): the
+//! ([`super::whole::develop_working`] then [`super::render::render`]): the
 //! same pixels for a full-size JPEG and for a smaller plain JPEG, and the same
 //! separable resize (horizontal pass, then vertical) for the others.
 //!
 //! Recipes this cannot serve (highlight modes other than clip, auto white
 //! balance, RGB data, full-size renditions that are not plain JPEG) take the
-//! whole-image path instead.
+//! whole-image path instead: [`super::plan`] decides.
 
 use std::time::Instant;
 
 use rayon::prelude::*;
 
+use super::count_development;
+use super::render::render_at;
+use super::whole::camera_to_working;
+use crate::color::space::OutputTransform;
 use crate::demosaic::{AreaDemosaic, RectBuffers};
 use crate::encode::{Embed, StripJpeg, Subsampling};
 use crate::error::{Error, Result};
 use crate::image::RgbF32;
-use crate::pipeline::{camera_to_working, count_development, Timings, WhiteBalance};
 use crate::raw::RawImage;
-use crate::recipe::{render_at, target_size, OutputFormat, Recipe, Rendered, Rendition};
-use crate::stages::colorspace::OutputTransform;
-use crate::stages::highlights::HighlightMode;
+use crate::recipe::{target_size, OutputFormat, Recipe, Rendered, Rendition, Timings};
 use crate::stages::tone::apply_tone;
 use crate::stages::{crop, exposure, orient, resize, user_crop, white_balance};
 
@@ -52,7 +53,7 @@ struct StripBuffers {
 }
 
 /// How one rendition is made.
-enum Plan {
+pub(crate) enum Plan {
     /// Full size, JPEG, straight from the strips.
     Direct(StripJpeg, OutputTransform),
     /// Smaller: resized to this size, horizontally strip by strip; a plain
@@ -61,25 +62,17 @@ enum Plan {
     Resized((usize, usize), Option<(StripJpeg, OutputTransform)>),
 }
 
-/// Develop every rendition of `recipe` in strips; `Ok(None)` when the recipe
-/// or the file needs the whole-image path.
+/// Develop every rendition of `recipe` in strips, each made as `plans`
+/// says (the planner, [`super::plan::route`], chose this path).
 pub(crate) fn develop_recipe(
     raw: &RawImage,
     recipe: &Recipe,
+    plans: Vec<Plan>,
     timings: &mut Timings,
-) -> Result<Option<Vec<Rendered>>> {
+) -> Result<Vec<Rendered>> {
     let opts = &recipe.develop;
-    if opts.highlights != HighlightMode::Clip
-        || matches!(opts.white_balance, WhiteBalance::Auto)
-        || opts.target_long_edge.is_some()
-    {
-        return Ok(None);
-    }
     let mut clock = Instant::now();
     let area = crop::crop_to_active_area(raw)?;
-    if area.samples_per_pixel() != 1 {
-        return Ok(None);
-    }
     let (cx, cy, cw, ch) = match opts.crop {
         Some(c) => user_crop::crop_pixels(area.width(), area.height(), c)?,
         None => (0, 0, area.width(), area.height()),
@@ -90,13 +83,15 @@ pub(crate) fn develop_recipe(
     } else {
         (cw, ch)
     };
-    let Some(plans) = plan(&recipe.renditions, (ow, oh)) else {
-        return Ok(None);
-    };
+    if plans.len() != recipe.renditions.len() {
+        return Err(Error::InvalidParameter(
+            "strip plans do not match the renditions".into(),
+        ));
+    }
     let mult = white_balance::multipliers(raw, opts.white_balance)?;
-    let Some(dem) = AreaDemosaic::new(&area, raw.white, mult, opts.demosaic) else {
-        return Ok(None);
-    };
+    let dem = AreaDemosaic::new(&area, raw.white, mult, opts.demosaic).ok_or_else(|| {
+        Error::InvalidParameter("the strip path was planned for data it cannot tile".into())
+    })?;
     count_development();
 
     let to_working = camera_to_working(raw, mult);
@@ -242,7 +237,7 @@ pub(crate) fn develop_recipe(
             }
         }
     }
-    Ok(Some(rendered))
+    Ok(rendered)
 }
 
 /// A plain JPEG rendition of `narrow` (horizontally resized already) at
@@ -279,7 +274,7 @@ fn resized_jpeg(
 }
 
 /// How each rendition is made, or `None` when one of them needs the whole image.
-fn plan(renditions: &[Rendition], (ow, oh): (usize, usize)) -> Option<Vec<Plan>> {
+pub(crate) fn plan(renditions: &[Rendition], (ow, oh): (usize, usize)) -> Option<Vec<Plan>> {
     renditions
         .iter()
         .map(|r| {
@@ -306,9 +301,22 @@ fn plan(renditions: &[Rendition], (ow, oh): (usize, usize)) -> Option<Vec<Plan>>
 mod equivalence {
     use super::*;
     use crate::demosaic::DemosaicMethod;
-    use crate::pipeline::{developments_on_this_thread, CropRect};
+    use crate::develop::developments_on_this_thread;
+    use crate::develop::plan::{route, Route};
+    use crate::develop::whole::develop_recipe_whole;
     use crate::raw::Orientation;
-    use crate::recipe::develop_recipe_whole;
+    use crate::stages::highlights::HighlightMode;
+    use crate::stages::user_crop::CropRect;
+
+    /// The strip path's renditions, `None` when the planner picks another route.
+    fn streamed(raw: &RawImage, recipe: &Recipe) -> Option<Vec<Rendered>> {
+        match route(raw, recipe).expect("plans") {
+            Route::Strips(plans) => {
+                Some(develop_recipe(raw, recipe, plans, &mut Timings::default()).expect("streams"))
+            }
+            Route::Reduced(_) | Route::Whole => None,
+        }
+    }
     use rawflow_corpus::{scenes, write_dng, CfaLayout, SynthParams};
 
     fn decode_jpeg(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
@@ -389,9 +397,7 @@ mod equivalence {
                     let what = format!("{cfa:?} {method:?} {orientation:?} crop {crop:?}");
                     let recipe = recipe(orientation, crop, method);
                     let before = developments_on_this_thread();
-                    let streamed = develop_recipe(&raw, &recipe, &mut Timings::default())
-                        .expect("streams")
-                        .expect("takes the strip path");
+                    let streamed = streamed(&raw, &recipe).expect("takes the strip path");
                     assert_eq!(developments_on_this_thread(), before + 1, "{what}");
                     let whole = develop_recipe_whole(&raw, &recipe, &mut Timings::default())
                         .expect("develops");
@@ -416,17 +422,14 @@ mod equivalence {
     fn recipes_needing_the_whole_image_are_declined() {
         let raw = raw(CfaLayout::Bayer(rawflow_corpus::BayerPhase::Rggb), 120, 80);
         let mut r = Recipe::single("tiff", None, OutputFormat::Tiff, 90);
-        assert!(develop_recipe(&raw, &r, &mut Timings::default())
-            .unwrap()
-            .is_none());
+        assert!(streamed(&raw, &r).is_none());
         r = Recipe::single("hl", None, OutputFormat::Jpeg, 90);
         r.develop.highlights = HighlightMode::Reconstruct;
-        assert!(develop_recipe(&raw, &r, &mut Timings::default())
-            .unwrap()
-            .is_none());
+        assert!(streamed(&raw, &r).is_none());
+        // Small enough to reduce unless the method asks for full quality.
         r = Recipe::single("ok", Some(60), OutputFormat::Png, 90);
-        assert!(develop_recipe(&raw, &r, &mut Timings::default())
-            .unwrap()
-            .is_some());
+        assert!(matches!(route(&raw, &r).unwrap(), Route::Reduced(60)));
+        r.develop.demosaic = DemosaicMethod::Best;
+        assert!(streamed(&raw, &r).is_some());
     }
 }

@@ -11,10 +11,14 @@
 //! strip path calls it per strip) and ran at about one multiply-add per cycle
 //! on `F32x3`; its generic code was also most of the engine's compile time.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
 use std::borrow::Cow;
 
 use rayon::prelude::*;
 
+use crate::cpu::Isa;
 use crate::error::{Error, Result};
 use crate::image::RgbF32;
 
@@ -166,85 +170,42 @@ pub(crate) fn resample_rows(taps: &Taps, src: &[f32], out: &mut [f32]) {
     }
 }
 
-/// [`resample_rows`] with AVX2: four rows at a time share each load of the
-/// weights (which would otherwise stream from L2 for every row) and give four
-/// independent sums that hide the adds' latency. One unaligned 8-value load
-/// per pair of taps covers two pixels and two values beyond (weight 0); the
-/// last pixels of a row, where those would lie past its end, go through the
-/// portable per-pixel code. Multiplies and adds are separate instructions (no
-/// FMA), in the portable kernel's order: the same bits.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub(crate) unsafe fn resample_rows_avx2(taps: &Taps, src: &[f32], out: &mut [f32]) {
-    let (sw, dw) = (3 * taps.src, 3 * taps.len());
-    let rows = (src.len() / sw.max(1)).min(out.len() / dw.max(1));
-    let mut r = 0;
-    while r + 4 <= rows {
-        let s = [0, 1, 2, 3].map(|k| &src[(r + k) * sw..][..sw]);
-        let (_, rest) = out.split_at_mut(r * dw);
-        let (o0, rest) = rest.split_at_mut(dw);
-        let (o1, rest) = rest.split_at_mut(dw);
-        let (o2, rest) = rest.split_at_mut(dw);
-        block_avx2(taps, s, [o0, o1, o2, &mut rest[..dw]]);
-        r += 4;
-    }
-    while r < rows {
-        block_avx2(taps, [&src[r * sw..][..sw]], [&mut out[r * dw..][..dw]]);
-        r += 1;
-    }
-}
-
-/// `R` rows of [`resample_rows_avx2`].
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn block_avx2<const R: usize>(taps: &Taps, src: [&[f32]; R], mut out: [&mut [f32]; R]) {
-    use std::arch::x86_64::{
-        __m256, _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps,
-    };
-    let pairs = taps.taps / 2;
-    let sw = 3 * taps.src;
-    for j in 0..taps.len() {
-        let base = 3 * taps.start[j];
-        if base + 6 * pairs + 2 > sw || src.iter().any(|s| s.len() < sw) {
-            for (s, o) in src.iter().zip(out.iter_mut()) {
-                resample_pixel(taps, j, s, &mut o[3 * j..][..3]);
-            }
-            continue;
-        }
-        let lanes = &taps.lanes[j * pairs..][..pairs];
-        let mut acc: [__m256; R] = [_mm256_setzero_ps(); R];
-        for (p, w) in lanes.iter().enumerate() {
-            // SAFETY: `w` is an `[f32; 8]`; every row holds `sw` values and
-            // base + 6p + 8 <= base + 6 pairs + 2 <= sw, so the 8 values read
-            // at each `x` lie inside it.
-            let w = _mm256_loadu_ps(w.as_ptr());
-            for (a, s) in acc.iter_mut().zip(&src) {
-                let x = _mm256_loadu_ps(s.as_ptr().add(base + 6 * p));
-                *a = _mm256_add_ps(*a, _mm256_mul_ps(x, w));
-            }
-        }
-        for (a, o) in acc.iter().zip(out.iter_mut()) {
-            let mut v = [0.0f32; 8];
-            // SAFETY: `v` holds 8 values.
-            _mm256_storeu_ps(v.as_mut_ptr(), *a);
-            let px = &mut o[3 * j..][..3];
-            px[0] = v[0] + v[3];
-            px[1] = v[1] + v[4];
-            px[2] = v[2] + v[5];
-        }
-    }
-}
-
 /// `out[i] += weight · src[i]`. `#[inline(always)]` so that each CPU-feature
-/// variant in [`crate::simd`] compiles its own copy.
+/// variant made by `dispatched!` compiles its own copy.
 #[inline(always)]
 pub(crate) fn add_weighted(weight: f32, src: &[f32], out: &mut [f32]) {
     for (o, &s) in out.iter_mut().zip(src) {
         *o += weight * s;
     }
+}
+
+/// The signature of [`add_weighted`].
+pub(crate) type AddWeightedFn = fn(f32, &[f32], &mut [f32]);
+
+crate::cpu::dispatched! {
+    /// One weighted row of the vertical Lanczos3 pass for an instruction set.
+    dispatch_add_weighted -> AddWeightedFn;
+    add_weighted_portable(weight: f32, src: &[f32], out: &mut [f32]) {
+        add_weighted(weight, src, out);
+    }
+    avx2 {
+        add_weighted(weight, src, out);
+    }
+}
+
+/// The signature of [`resample_rows`].
+pub(crate) type ResampleRowsFn = fn(&Taps, &[f32], &mut [f32]);
+
+/// Rows of the horizontal Lanczos3 pass for `isa`: the hand-written AVX2
+/// kernel, or its portable twin.
+pub(crate) fn dispatch_resample_rows(isa: Isa) -> ResampleRowsFn {
+    #[cfg(target_arch = "x86_64")]
+    if isa.avx2() {
+        return avx2::resample_rows;
+    }
+    // An aarch64 twin slots in here as `neon::resample_rows`.
+    let _ = isa;
+    resample_rows
 }
 
 /// The size that fits `(width, height)` into a long edge of `long_edge`, never larger than the input.
@@ -381,7 +342,7 @@ impl ColumnResampler {
 
     /// Output row `j` into `o`.
     fn row(&self, image: &RgbF32, j: usize, o: &mut [f32]) {
-        let add = crate::simd::dispatch_add_weighted();
+        let add = dispatch_add_weighted(crate::cpu::Isa::process());
         let row_len = o.len();
         // Written before it is read: adding into fresh zero pages would fault
         // each of them twice (zero page, then copy on write, with a TLB flush
@@ -416,7 +377,7 @@ pub struct RowResampler {
 impl RowResampler {
     /// The whole rows of `src` into the rows of `out`.
     fn rows(&self, src: &[f32], out: &mut [f32]) {
-        crate::simd::dispatch_resample_rows()(&self.taps, src, out);
+        dispatch_resample_rows(crate::cpu::Isa::process())(&self.taps, src, out);
     }
 
     /// Lanczos3 from `src_width` to `dst_width` pixels per row.
@@ -526,7 +487,7 @@ mod tests {
             let mut a = vec![0.0f32; dst * 3 * height];
             let mut b = vec![0.0f32; dst * 3 * height];
             resample_rows(&t, &rows, &mut a);
-            crate::simd::dispatch_resample_rows()(&t, &rows, &mut b);
+            dispatch_resample_rows(crate::cpu::Isa::detect())(&t, &rows, &mut b);
             assert_eq!(a, b, "{src}->{dst}");
             for (x, y) in a.iter().zip(&plain) {
                 assert!((x - y).abs() < 1e-5, "{src}->{dst}: {x} vs {y}");

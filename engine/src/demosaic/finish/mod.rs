@@ -7,16 +7,20 @@
 //! optionally through a colour matrix and a gain (the strip path folds the
 //! camera → working-space conversion and the exposure in here, saving a pass
 //! over the image). Each step is a plain loop over contiguous slices, so the
-//! compiler vectorises it; [`crate::simd`] compiles the whole row function
+//! compiler vectorises it; `dispatch_finish` compiles the whole row function
 //! once per CPU feature level.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
 use super::curve::decode_row;
-use crate::stages::color::Matrix3;
+use crate::color::matrix::Matrix3;
+use crate::cpu::Isa;
 
 /// A colour matrix and a gain applied to every demosaiced pixel: each output
 /// channel is `(m[c][0] * r + m[c][1] * g + m[c][2] * b) * gain`, and a
 /// non-finite result becomes 0 — the same arithmetic, in the same order, as
-/// [`crate::stages::color::apply_matrix`] followed by
+/// [`crate::color::matrix::apply_matrix`] followed by
 /// [`crate::stages::exposure::apply_gain`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Finish {
@@ -63,7 +67,7 @@ pub(crate) type FinishFn = fn(&RowIn<'_>, Option<&Finish>, &mut [Vec<f32>; 3], &
 
 /// Write `row` into `dst` (`3 * row.known.len()` values), using `lin` as
 /// scratch. `#[inline(always)]` so that every CPU-feature variant in
-/// [`crate::simd`] compiles its own copy.
+/// `dispatched!` compiles its own copy.
 #[inline(always)]
 pub(crate) fn finish_row(
     row: &RowIn<'_>,
@@ -143,6 +147,28 @@ fn transform(r: &[f32], g: &[f32], b: &[f32], f: &Finish, dst: &mut [f32]) {
     }
 }
 
+/// The portable tile-row finisher (what the per-ISA ones are tested against).
+pub(crate) fn finish_portable(
+    row: &RowIn<'_>,
+    finish: Option<&Finish>,
+    lin: &mut [Vec<f32>; 3],
+    dst: &mut [f32],
+) {
+    finish_row(row, finish, lin, dst);
+}
+
+/// The tile-row finisher for `isa`: the hand-written AVX2 kernel, or the
+/// portable one.
+pub(crate) fn dispatch_finish(isa: Isa) -> FinishFn {
+    #[cfg(target_arch = "x86_64")]
+    if isa.avx2() {
+        return avx2::finish_row_avx2;
+    }
+    // An aarch64 twin slots in here as `neon::finish_row_neon`.
+    let _ = isa;
+    finish_portable
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,8 +241,8 @@ mod tests {
         };
         for encoded in [false, true] {
             for fin in [None, Some(&finish)] {
-                let a = run(crate::simd::dispatch_finish(), encoded, fin);
-                let b = run(crate::simd::finish_portable, encoded, fin);
+                let a = run(dispatch_finish(crate::cpu::Isa::detect()), encoded, fin);
+                let b = run(finish_portable, encoded, fin);
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&a), bits(&b), "encoded {encoded}, finish {fin:?}");
                 if fin.is_none() {
@@ -247,18 +273,11 @@ mod tests {
                             let what = format!("{colors:?} phase {phase} n {n} {encoded} {fin:?}");
                             let bits =
                                 |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                            let plain = run_row(
-                                crate::simd::finish_portable,
-                                encoded,
-                                fin,
-                                &colors,
-                                phase,
-                                n,
-                                None,
-                            );
+                            let plain =
+                                run_row(finish_portable, encoded, fin, &colors, phase, n, None);
                             for split in [None, Some(12), Some(13)] {
                                 for f in
-                                    [crate::simd::dispatch_finish(), crate::simd::finish_portable]
+                                    [dispatch_finish(crate::cpu::Isa::detect()), finish_portable]
                                 {
                                     let got = run_row(f, encoded, fin, &colors, phase, n, split);
                                     assert_eq!(bits(&got), bits(&plain), "{what} split {split:?}");

@@ -27,19 +27,18 @@
 //! # Ok::<(), rawflow::Error>(())
 //! ```
 
-use std::time::Instant;
+pub mod options;
+pub mod xmp;
 
 use serde::{Deserialize, Serialize};
 
-use crate::encode::{encode_jpeg, encode_png8, encode_tiff16, Embed, Subsampling};
+pub use options::{DevelopOptions, Timings};
+
+use crate::color::space::{ColorSpace, Intent};
 use crate::error::{Error, Result};
-use crate::image::RgbF32;
 use crate::metadata::Metadata;
-use crate::pipeline::{develop_working, DevelopOptions, Timings};
-use crate::raw::RawImage;
-use crate::stages::colorspace::{ColorSpace, Intent, OutputTransform};
 use crate::stages::resize;
-use crate::stages::sharpen::{unsharp_mask, Sharpen};
+use crate::stages::sharpen::Sharpen;
 use crate::stages::tone::Tone;
 use crate::stages::watermark::{Position, Watermark};
 
@@ -277,6 +276,24 @@ pub struct Recipe {
     pub renditions: Vec<Rendition>,
 }
 
+/// Every float of `value` that is an `f32` widened to `f64` replaced by the
+/// `f64` of the `f32`'s shortest decimal (`1.1f32` → `1.1`).
+fn as_written(value: &mut toml::Value) {
+    match value {
+        toml::Value::Float(f) => {
+            let narrow = *f as f32;
+            if f64::from(narrow) == *f {
+                if let Ok(v) = narrow.to_string().parse::<f64>() {
+                    *f = v;
+                }
+            }
+        }
+        toml::Value::Array(items) => items.iter_mut().for_each(as_written),
+        toml::Value::Table(table) => table.iter_mut().for_each(|(_, v)| as_written(v)),
+        _ => {}
+    }
+}
+
 /// The names of the built-in recipes.
 pub const BUILTIN_RECIPES: [&str; 4] = ["web", "full", "master", "proof"];
 
@@ -342,8 +359,15 @@ impl Recipe {
     }
 
     /// The recipe as TOML text.
+    ///
+    /// Values read as written: the settings are `f32`, and each prints as the
+    /// shortest decimal that reads back as the same `f32` (`contrast = 1.1`,
+    /// not the `f64` widening `1.100000023841858`).
     pub fn to_toml(&self) -> Result<String> {
-        toml::to_string(self).map_err(|e| Error::InvalidParameter(format!("recipe: {e}")))
+        let bad = |e: &dyn std::fmt::Display| Error::InvalidParameter(format!("recipe: {e}"));
+        let mut value = toml::Value::try_from(self).map_err(|e| bad(&e))?;
+        as_written(&mut value);
+        toml::to_string(&value).map_err(|e| bad(&e))
     }
 
     /// A built-in name, else a TOML file path.
@@ -440,131 +464,16 @@ pub fn target_size(rendition: &Rendition, width: usize, height: usize) -> (usize
     (w, h)
 }
 
-/// Resize, sharpen, watermark, convert and encode one rendition of a
-/// developed working-space image.
-pub fn render(
-    working: &RgbF32,
-    rendition: &Rendition,
-    metadata: &Metadata,
-    timings: &mut Timings,
-) -> Result<Rendered> {
-    let size = target_size(rendition, working.width, working.height);
-    render_at(working, rendition, metadata, size, timings)
-}
-
-/// [`render`] at an explicit output `size` (width, height).
-pub(crate) fn render_at(
-    working: &RgbF32,
-    rendition: &Rendition,
-    metadata: &Metadata,
-    (width, height): (usize, usize),
-    timings: &mut Timings,
-) -> Result<Rendered> {
-    let mut clock = Instant::now();
-    let mut img = resize::resize_to(working, width, height)?;
-    timings.lap("resize", &mut clock);
-    if let Some(s) = &rendition.sharpen {
-        unsharp_mask(img.to_mut(), s)?;
-    }
-    if let Some(w) = &rendition.watermark {
-        w.apply(img.to_mut())?;
-    }
-    timings.lap("finish", &mut clock);
-    let out = OutputTransform::new(&rendition.color_space, rendition.intent)?;
-    let meta = rendition.metadata_for(metadata);
-    let embed = Embed {
-        icc_profile: Some(out.profile()),
-        metadata: meta.as_ref(),
-    };
-    let bytes = match rendition.format {
-        OutputFormat::Jpeg => encode_jpeg(
-            &out.to_rgb8(&img)?,
-            rendition.quality,
-            Subsampling::S420,
-            embed,
-        )?,
-        OutputFormat::Png => encode_png8(&out.to_rgb8(&img)?, embed)?,
-        OutputFormat::Tiff => encode_tiff16(&out.to_rgb16(&img)?, embed)?,
-    };
-    timings.lap("encode", &mut clock);
-    Ok(Rendered {
-        name: rendition.name.clone(),
-        format: rendition.format,
-        width: img.width,
-        height: img.height,
-        bytes,
-        file_template: rendition.file_name.clone(),
-    })
-}
-
-/// Develop `raw` once (one decode-to-linear, one demosaic) and produce every
-/// rendition of `recipe`.
-pub fn develop_recipe(
-    raw: &RawImage,
-    recipe: &Recipe,
-    timings: &mut Timings,
-) -> Result<Vec<Rendered>> {
-    recipe.validate()?;
-    if let Some(edge) = reduced_long_edge(raw, recipe)? {
-        let mut reduced = recipe.clone();
-        reduced.develop.target_long_edge = Some(edge);
-        return develop_recipe_whole(raw, &reduced, timings);
-    }
-    if let Some(rendered) = crate::stream::develop_recipe(raw, recipe, timings)? {
-        return Ok(rendered);
-    }
-    develop_recipe_whole(raw, recipe, timings)
-}
-
-/// The long edge to develop at reduced resolution for, when every rendition
-/// of `recipe` is at most half (a third for X-Trans) of the cropped image and
-/// full quality ([`crate::DemosaicMethod::Best`]) was not asked for.
-fn reduced_long_edge(raw: &RawImage, recipe: &Recipe) -> Result<Option<u32>> {
-    let opts = &recipe.develop;
-    if opts.target_long_edge.is_some() || opts.demosaic == crate::DemosaicMethod::Best {
-        return Ok(None);
-    }
-    let area = crate::stages::crop::crop_to_active_area(raw)?;
-    let Some(k) = crate::demosaic::half_block_size(&area.cfa) else {
-        return Ok(None);
-    };
-    let (mut w, mut h) = (area.width(), area.height());
-    if let Some(c) = opts.crop {
-        (_, _, w, h) = crate::stages::user_crop::crop_pixels(w, h, c)?;
-    }
-    if opts.orientation.unwrap_or(raw.orientation).swaps_axes() {
-        (w, h) = (h, w);
-    }
-    let needed = recipe
-        .renditions
-        .iter()
-        .map(|r| {
-            let (tw, th) = target_size(r, w, h);
-            tw.max(th)
-        })
-        .max()
-        .unwrap_or(0);
-    let fits = needed > 0 && needed.saturating_mul(k) <= w.max(h);
-    Ok(fits.then(|| u32::try_from(needed).ok()).flatten())
-}
-
-/// [`develop_recipe`] always through the whole working image in memory.
-pub(crate) fn develop_recipe_whole(
-    raw: &RawImage,
-    recipe: &Recipe,
-    timings: &mut Timings,
-) -> Result<Vec<Rendered>> {
-    let working = develop_working(raw, &recipe.develop, timings)?;
-    recipe
-        .renditions
-        .iter()
-        .map(|r| render(&working, r, &raw.metadata, timings))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_print_as_written() {
+        let text = Recipe::builtin("web").unwrap().to_toml().unwrap();
+        assert!(text.contains("contrast = 1.1\n"), "{text}");
+        assert!(!text.contains("0000"), "{text}");
+    }
 
     #[test]
     fn builtins_round_trip_through_toml() {

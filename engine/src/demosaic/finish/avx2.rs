@@ -1,5 +1,5 @@
 //! The tile runner's last step for two-colour-period rows (Bayer) with AVX2:
-//! the x86-64 twin of [`crate::demosaic::tile_api::finish_row`], bit for bit.
+//! the x86-64 twin of [`super::finish_row`], bit for bit.
 //!
 //! The portable code makes three passes over a row (decode each plane, put
 //! the recorded samples back one every other pixel, then matrix and
@@ -16,7 +16,7 @@ use std::arch::x86_64::{
     _mm_unpackhi_ps, _mm_unpacklo_ps, _CMP_LT_OQ,
 };
 
-use crate::demosaic::tile_api::{finish_row, Finish, Layout, RowIn};
+use super::{finish_row, Finish, Layout, RowIn};
 
 /// `finish_row` for CPUs with AVX2 and FMA (the portable code compiled for
 /// them where this kernel does not apply).
@@ -26,8 +26,8 @@ pub(crate) fn finish_row_avx2(
     lin: &mut [Vec<f32>; 3],
     dst: &mut [f32],
 ) {
-    // SAFETY: only called through `dispatch_finish`, which returns this
-    // function only after `has_avx2` confirmed AVX2 and FMA at run time.
+    // SAFETY: only returned by `dispatch_finish` for an `Isa` whose `avx2()`
+    // is true, which `Isa::detect` sets after confirming AVX2 and FMA.
     unsafe { inner(row, finish, lin, dst) }
 }
 

@@ -17,12 +17,13 @@ use lcms2::{Intent as LcmsIntent, PixelFormat, Profile, Transform};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::color::{invert, multiply, Matrix3};
-use super::transfer;
-use crate::encode::{
-    matrix_trc_profile, rgb_to_pcs_matrix, srgb_icc_profile, Chromaticity, Primaries, Transfer,
-    ADOBE_RGB_PRIMARIES, D50, D65, DISPLAY_P3_PRIMARIES, PROPHOTO_PRIMARIES, SRGB_PRIMARIES,
+use super::icc::{
+    matrix_trc_profile, rgb_to_pcs_matrix, srgb_profile as srgb_icc_profile, Chromaticity,
+    Primaries, Transfer, ADOBE_RGB_PRIMARIES, D50, D65, DISPLAY_P3_PRIMARIES, PROPHOTO_PRIMARIES,
+    SRGB_PRIMARIES,
 };
+use super::matrix::{invert, multiply, Matrix3};
+use super::transfer;
 use crate::error::{Error, Result};
 use crate::image::{Rgb16, Rgb8, RgbF32};
 
@@ -218,14 +219,14 @@ pub fn srgb_to_working() -> Matrix3 {
     static M: OnceLock<Matrix3> = OnceLock::new();
     *M.get_or_init(|| {
         rgb_to_rgb((&SRGB_PRIMARIES, D65), (&REC2020_PRIMARIES, D65))
-            .unwrap_or(super::color::IDENTITY)
+            .unwrap_or(super::matrix::IDENTITY)
     })
 }
 
 /// The working space → linear sRGB.
 pub fn working_to_srgb() -> Matrix3 {
     static M: OnceLock<Matrix3> = OnceLock::new();
-    *M.get_or_init(|| invert(&srgb_to_working()).unwrap_or(super::color::IDENTITY))
+    *M.get_or_init(|| invert(&srgb_to_working()).unwrap_or(super::matrix::IDENTITY))
 }
 
 /// Encoded value (0..=1) for linear `v` under `t`.
@@ -389,7 +390,7 @@ impl OutputTransform {
         out.height = image.height;
         let data = match &self.kind {
             Kind::MatrixSrgbCurve(m) => {
-                let convert = crate::simd::dispatch_matrix_srgb8();
+                let convert = super::transfer::dispatch_matrix_srgb8(crate::cpu::Isa::process());
                 out.data.resize(image.data.len(), 0);
                 out.data
                     .par_chunks_mut(3 * 4096)
@@ -542,7 +543,7 @@ mod tests {
         }
         let img = {
             let mut w = img.clone();
-            super::super::color::apply_matrix(&mut w, &srgb_to_working());
+            crate::color::matrix::apply_matrix(&mut w, &srgb_to_working());
             w
         };
         for space in [

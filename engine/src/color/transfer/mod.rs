@@ -1,9 +1,13 @@
 //! Output transfer: linear light → the sRGB curve, quantised to 8 or 16 bits.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
+use crate::cpu::Isa;
 use crate::image::{Rgb16, Rgb8, RgbF32};
 
 /// The sRGB transfer function (IEC 61966-2-1) of a linear value in [0, 1].
@@ -109,8 +113,8 @@ const BLOCK: usize = 256;
 ///
 /// Works in blocks: first every table index of a block (matrix, clamp, scale:
 /// plain arithmetic the compiler vectorises), then the table reads.
-/// `#[inline(always)]` so that each CPU-feature variant in [`crate::simd`]
-/// compiles its own copy.
+/// `#[inline(always)]` so that the kernels of `dispatch_matrix_srgb8`
+/// compile their own copy.
 #[inline(always)]
 pub(crate) fn matrix_to_srgb8(m: &[[f32; 3]; 3], src: &[f32], dst: &mut [u8]) {
     let lut: &[u8; LUT8_STEPS] = match lut8().try_into() {
@@ -144,6 +148,21 @@ pub(crate) fn matrix_to_srgb8(m: &[[f32; 3]; 3], src: &[f32], dst: &mut [u8]) {
             o[2] = lut[usize::from(b).min(LUT8_STEPS - 1)];
         }
     }
+}
+
+/// The signature of [`matrix_to_srgb8`].
+pub(crate) type MatrixSrgb8Fn = fn(&[[f32; 3]; 3], &[f32], &mut [u8]);
+
+/// Matrix + 8-bit sRGB curve for `isa`: the hand-written AVX2 kernel, or the
+/// portable one (its twin).
+pub(crate) fn dispatch_matrix_srgb8(isa: Isa) -> MatrixSrgb8Fn {
+    #[cfg(target_arch = "x86_64")]
+    if isa.avx2() {
+        return avx2::matrix_to_srgb8_avx2;
+    }
+    // An aarch64 twin slots in here as `neon::matrix_to_srgb8_neon`.
+    let _ = isa;
+    matrix_to_srgb8
 }
 
 /// The linear → 16-bit sRGB lookup of [`to_srgb16`].
@@ -217,7 +236,10 @@ mod tests {
         // Every length, so that the vector blocks and the tail both run.
         for len in (0..=40).chain([src.len() - 3, src.len()]) {
             let len = len / 3 * 3;
-            for f in [crate::simd::dispatch_matrix_srgb8(), matrix_to_srgb8] {
+            for f in [
+                dispatch_matrix_srgb8(crate::cpu::Isa::detect()),
+                matrix_to_srgb8,
+            ] {
                 let mut got = vec![0u8; len];
                 f(&m, &src[..len], &mut got);
                 assert_eq!(got, want[..len], "{len} values");

@@ -1,5 +1,5 @@
 //! Interpolated table lookups with AVX2 gathers: the x86-64 twin of
-//! [`crate::demosaic::tile_api::lookup_row`], giving bit-identical results
+//! [`super::lookup_row`], giving bit-identical results
 //! (LMMSE's sRGB encode and decode).
 
 use std::arch::x86_64::{
@@ -8,13 +8,13 @@ use std::arch::x86_64::{
     _mm256_set1_epi32, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps, _mm256_sub_ps,
 };
 
-use crate::demosaic::tile_api::{lookup, Table, LAST};
+use super::{lookup, Table, LAST};
 
 /// `dst[i] = lookup(table, src[i])` for `i < min(src.len(), dst.len())`,
 /// eight at a time.
 pub(crate) fn lookup_row_avx2(table: &Table, src: &[f32], dst: &mut [f32]) {
-    // SAFETY: only returned by `dispatch_lookup` after `has_avx2` confirmed
-    // AVX2 at run time.
+    // SAFETY: only returned by `dispatch_lookup` for an `Isa` whose `avx2()`
+    // is true, which `Isa::detect` sets after confirming AVX2 at run time.
     unsafe { lookup_row_inner(table, src, dst) }
 }
 
@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn gathers_match_the_scalar_lookup() {
-        if !crate::simd::has_avx2() {
+        if !crate::cpu::Isa::detect().avx2() {
             return;
         }
         let table: Table = std::array::from_fn(|i| (i as f32).sqrt() * 0.01 + 0.5);
@@ -69,7 +69,7 @@ mod tests {
         let mut a = vec![0.0; src.len()];
         let mut b = vec![0.0; src.len()];
         lookup_row_avx2(&table, &src, &mut a);
-        crate::demosaic::tile_api::lookup_row(&table, &src, &mut b);
+        super::super::lookup_row(&table, &src, &mut b);
         assert_eq!(a, b);
     }
 }
