@@ -3,11 +3,11 @@
 # 24 synthetic Kodak DNGs, scored against the ground truth (sRGB CPSNR,
 # border 8, and mean CIEDE2000). The reduced-resolution path is scored
 # against the truth downscaled 2×2 (box filter in linear light).
-# Usage: benches/quality.sh   (needs $RAWFLOW_CORPUS/groundtruth/kodak24; SKIP_BUILD=1 uses existing binaries)
+# Usage: benches/quality.sh   (Kodak truths from $RAWFLOW_CORPUS, else the shipped testdata/; SKIP_BUILD=1 uses existing binaries)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-CORPUS=${RAWFLOW_CORPUS:-$ROOT/../shared/corpus}
+CORPUS=${RAWFLOW_CORPUS:-$ROOT/testdata}
 KODAK=$CORPUS/groundtruth/kodak24
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

@@ -1,12 +1,13 @@
 #!/bin/sh
-# Seed the fuzz corpora: every real RAW of $RAWFLOW_CORPUS/raw plus a few small
+# Seed the fuzz corpora: every real RAW of $RAWFLOW_CORPUS/raw (else the shipped
+# testdata/raw) plus a few small
 # synthetic DNGs (rawflow-corpus), into fuzz/corpus/<target>/ (git-ignored).
 #
 #   fuzz/seed.sh && cd fuzz && cargo +nightly fuzz run decode
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-corpus=${RAWFLOW_CORPUS:-$root/../shared/corpus}
+corpus=${RAWFLOW_CORPUS:-$root/testdata}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

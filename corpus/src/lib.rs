@@ -35,6 +35,7 @@ pub mod ciede2000;
 pub mod color;
 pub mod error;
 pub mod image;
+pub mod location;
 pub mod noise;
 pub mod orientation;
 pub mod scenes;
@@ -49,27 +50,10 @@ pub use camera::{
 pub use ciede2000::{ciede2000, Lab};
 pub use error::{Error, Result};
 pub use image::{load_png, load_png16, png_to_srgb16, png_to_srgb8, SrgbImage, SrgbImage16};
+pub use location::{corpus_dir, corpus_file, full_corpus, kodak_path, note_skipped, shipped_dir};
 pub use orientation::Orientation;
 pub use score::{score, score16, score_any, Score};
 pub use synth::{
     synthesize, write_dng, BayerPhase, BlackLevels, CaptureInfo, CfaLayout, Noise, RawMosaic,
     SceneLight, SynthParams,
 };
-
-use std::path::PathBuf;
-
-/// The shared corpus directory: env `RAWFLOW_CORPUS`, else `../shared/corpus`
-/// relative to the workspace root.
-pub fn corpus_dir() -> PathBuf {
-    match std::env::var_os("RAWFLOW_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-    }
-}
-
-/// Path of Kodak ground truth `n` (1..=24): `<corpus>/groundtruth/kodak24/kodimNN.png`.
-pub fn kodak_path(n: usize) -> PathBuf {
-    corpus_dir()
-        .join("groundtruth/kodak24")
-        .join(format!("kodim{n:02}.png"))
-}

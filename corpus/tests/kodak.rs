@@ -4,21 +4,12 @@ use std::io::Cursor;
 
 use rawflow_corpus::*;
 
-/// Loads kodim`n`, or `None` when the corpus is missing and
-/// RAWFLOW_ALLOW_MISSING_CORPUS=1; otherwise a missing corpus fails loudly.
+/// Loads kodim`n` (the Kodak ground truths ship in `testdata/`).
 fn kodak(n: usize) -> Option<SrgbImage> {
     let path = kodak_path(n);
     match load_png(&path) {
         Ok(img) => Some(img),
-        Err(e) if std::env::var("RAWFLOW_ALLOW_MISSING_CORPUS").as_deref() == Ok("1") => {
-            eprintln!("skipping: {e}");
-            None
-        }
-        Err(e) => panic!(
-            "Kodak ground truth {} not found ({e}); set RAWFLOW_CORPUS to the shared corpus \
-             or RAWFLOW_ALLOW_MISSING_CORPUS=1",
-            path.display()
-        ),
+        Err(e) => panic!("Kodak ground truth {} ({e})", path.display()),
     }
 }
 

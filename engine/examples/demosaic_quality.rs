@@ -15,7 +15,7 @@
 //! Run: `cargo run --release -p rawflow --example demosaic_quality [-- options]`
 //! Options: `--images N` (first N images), `--speed` (also time a 24 MP
 //! mosaic), `--speed-only`.
-//! The corpus is found through env `RAWFLOW_CORPUS` (default `/work/shared/corpus`).
+//! The corpus is found through env `RAWFLOW_CORPUS` (default: the Kodak images shipped in `testdata/`).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -132,10 +132,7 @@ fn main() {
 }
 
 fn quality_table(n_images: usize) {
-    let corpus = std::env::var_os("RAWFLOW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/corpus"));
-    let dir = corpus.join("groundtruth/kodak24");
+    let dir = rawflow_corpus::corpus_dir().join("groundtruth/kodak24");
     let mut images = Vec::new();
     for i in 1..=n_images {
         let p = dir.join(format!("kodim{i:02}.png"));

@@ -84,15 +84,7 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
                 out.push((p.file_name().unwrap().to_string_lossy().into_owned(), bytes));
             }
         }
-        Err(e) => {
-            if std::env::var("RAWFLOW_ALLOW_MISSING_CORPUS").as_deref() != Ok("1") {
-                panic!(
-                    "the real corpus is missing at {} ({e}); set RAWFLOW_CORPUS, or \
-                     RAWFLOW_ALLOW_MISSING_CORPUS=1 to run on synthetic files only",
-                    raw_dir.display()
-                );
-            }
-        }
+        Err(e) => panic!("the corpus folder {} ({e})", raw_dir.display()),
     }
     let truth = scenes::color_chart(96, 64);
     let variants = [

@@ -1,26 +1,23 @@
-//! Every real RAW file of the shared corpus either develops to a plausible
+//! Every real RAW file of the test corpus either develops to a plausible
 //! image (size and orientation right, not blank, not clipped) or fails with a
-//! typed error; none panics.
+//! typed error; none panics. The shipped subset (`testdata/raw`) runs in every
+//! clone; the files that may not be redistributed run with `RAWFLOW_CORPUS`.
 
 use std::path::PathBuf;
 
-fn corpus_raw_dir() -> Option<PathBuf> {
-    let root = std::env::var_os("RAWFLOW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    let dir = root.join("raw");
-    if dir.is_dir() {
-        Some(dir)
-    } else if std::env::var_os("RAWFLOW_ALLOW_MISSING_CORPUS").is_some() {
-        None
-    } else {
-        panic!("real corpus not found at {} (set RAWFLOW_CORPUS, or RAWFLOW_ALLOW_MISSING_CORPUS=1 to skip)", dir.display());
+fn corpus_raw_dir() -> PathBuf {
+    if !rawflow_corpus::full_corpus() {
+        rawflow_corpus::note_skipped(
+            "the QuickTake, Blackmagic and Canon 6D files of the real corpus",
+            "not redistributable, so not shipped in testdata/raw; set RAWFLOW_CORPUS to the full corpus to check them",
+        );
     }
+    rawflow_corpus::corpus_dir().join("raw")
 }
 
 #[test]
 fn every_corpus_file_decodes_or_fails_cleanly() {
-    let Some(dir) = corpus_raw_dir() else { return };
+    let dir = corpus_raw_dir();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -102,4 +99,29 @@ fn every_corpus_file_decodes_or_fails_cleanly() {
             }
         }
     }
+}
+
+/// The files that are not shipped (licences): the QuickTake 100/150 decode at
+/// their sizes, the Blackmagic lossy-JPEG CinemaDNG is refused with an error.
+/// Runs with `RAWFLOW_CORPUS`; otherwise prints once that it was skipped.
+#[test]
+fn unshipped_corpus_files_decode_as_documented() {
+    for (file, size) in [
+        ("raw/apple-quicktake_100-image01_320x240.qtk", (320, 240)),
+        ("raw/apple-quicktake_100-test100.qtk", (640, 480)),
+        ("raw/apple-quicktake_150-test150.qtk", (640, 480)),
+    ] {
+        let Some(path) = rawflow_corpus::corpus_file(file, "QuickTake decode test") else {
+            return;
+        };
+        let raw = rawflow::decode_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let a = raw.active_area;
+        assert_eq!((a.width, a.height), size, "{}", path.display());
+    }
+    let file = "raw/blackmagic-pocket_cinema_camera_4k-lossyjpeg-cfa.dng";
+    let Some(path) = rawflow_corpus::corpus_file(file, "Blackmagic refusal test") else {
+        return;
+    };
+    let err = rawflow::decode_file(&path).expect_err("lossy-JPEG CinemaDNG is not supported");
+    assert!(!err.to_string().is_empty());
 }

@@ -203,7 +203,10 @@ async fn open_aws(args: &WorkerArgs) -> anyhow::Result<Stores> {
 
 #[cfg(not(feature = "aws"))]
 async fn open_aws(_args: &WorkerArgs) -> anyhow::Result<Stores> {
-    bail!("this rawflow was built without the `aws` feature: use --backend local")
+    bail!(
+        "this rawflow was built without the `aws` feature: use --backend local, or build the \
+         AWS worker with `cargo build --release -p rawflow-harness --features aws`"
+    )
 }
 
 /// Remove leftovers of a previous run (only this worker's folder).

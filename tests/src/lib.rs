@@ -5,26 +5,6 @@ use rawflow::Timings;
 use rawflow::{develop, OutputFormat, Recipe};
 use rawflow_corpus::{png_to_srgb8, SrgbImage};
 
-/// True when the shared corpus is present; panics with a clear message when
-/// it is not, unless `RAWFLOW_ALLOW_MISSING_CORPUS` is set.
-pub fn corpus_available() -> bool {
-    let dir = rawflow_corpus::corpus_dir();
-    if dir.join("groundtruth/kodak24").is_dir() {
-        return true;
-    }
-    if std::env::var_os("RAWFLOW_ALLOW_MISSING_CORPUS").is_some() {
-        eprintln!(
-            "shared corpus missing at {}: skipped (RAWFLOW_ALLOW_MISSING_CORPUS)",
-            dir.display()
-        );
-        return false;
-    }
-    panic!(
-        "shared corpus not found at {} (set RAWFLOW_CORPUS)",
-        dir.display()
-    );
-}
-
 /// Decode and develop `dng` with `recipe`'s settings to a full-size 8-bit PNG, and read it back.
 pub fn develop_to_srgb8(dng: &[u8], recipe: &Recipe) -> Result<SrgbImage, String> {
     let raw = rawflow::decode_bytes(dng).map_err(|e| e.to_string())?;

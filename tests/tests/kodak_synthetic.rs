@@ -6,13 +6,10 @@ use rawflow_corpus::{
     load_png, score, BayerPhase, BlackLevels, CfaLayout, Orientation, SynthParams,
     CANON_EOS_5D_MARK_II, NIKON_D700, SONY_ILCE_7M3,
 };
-use rawflow_tests::{corpus_available, develop_to_srgb8, png_recipe};
+use rawflow_tests::{develop_to_srgb8, png_recipe};
 
 #[test]
 fn kodak_synthetic_dngs_develop_correctly_in_every_configuration() {
-    if !corpus_available() {
-        return;
-    }
     let phases = BayerPhase::ALL;
     let blacks = [
         BlackLevels::Uniform(0),
@@ -95,9 +92,6 @@ fn kodak_synthetic_dngs_develop_correctly_in_every_configuration() {
 
 #[test]
 fn xtrans_synthetic_dng_develops() {
-    if !corpus_available() {
-        return;
-    }
     let truth = load_png(rawflow_corpus::kodak_path(23)).expect("kodak image");
     let params = SynthParams {
         cfa: CfaLayout::XTrans,

@@ -352,10 +352,7 @@ mod tests {
         for cut in [10, 100, 300, dng.len() / 2] {
             assert_same_as_whole(&dng[..cut], &format!("DNG cut at {cut}"));
         }
-        let root = std::env::var_os("RAWFLOW_CORPUS").map_or_else(
-            || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-            std::path::PathBuf::from,
-        );
+        let root = rawflow_corpus::corpus_dir();
         let Ok(dir) = std::fs::read_dir(root.join("raw")) else {
             return;
         };

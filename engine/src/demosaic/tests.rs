@@ -87,33 +87,9 @@ fn every_method_and_phase_meets_its_floor_on_a_procedural_scene() {
     }
 }
 
+/// The Kodak ground truths (shipped in `testdata/`, or `RAWFLOW_CORPUS`'s).
 fn corpus_dir() -> Option<PathBuf> {
-    // RAWFLOW_CORPUS, else `../shared/corpus` next to the workspace (or next to
-    // the directory holding this worktree).
-    let roots: Vec<PathBuf> = match std::env::var_os("RAWFLOW_CORPUS") {
-        Some(r) => vec![PathBuf::from(r)],
-        None => vec![
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus")),
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/corpus"
-            )),
-        ],
-    };
-    let dir = roots[0].join("groundtruth/kodak24");
-    for root in &roots {
-        let d = root.join("groundtruth/kodak24");
-        if d.join("kodim01.png").exists() {
-            return Some(d);
-        }
-    }
-    if std::env::var("RAWFLOW_ALLOW_MISSING_CORPUS").as_deref() == Ok("1") {
-        return None;
-    }
-    panic!(
-        "Kodak ground truth not found in {} (set RAWFLOW_CORPUS, or RAWFLOW_ALLOW_MISSING_CORPUS=1 to skip)",
-        dir.display()
-    );
+    Some(rawflow_corpus::corpus_dir().join("groundtruth/kodak24"))
 }
 
 /// A `size`×`size` crop of a Kodak image at (`x0`, `y0`), in linear light.

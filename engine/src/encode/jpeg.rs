@@ -533,22 +533,11 @@ mod tests {
 
     /// A 6000x4000 photographic test image: the Kodak ground-truth images tiled.
     fn kodak_mosaic(width: usize, height: usize) -> Option<Rgb8> {
-        let root = std::env::var("RAWFLOW_CORPUS").map_or_else(
-            |_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-            std::path::PathBuf::from,
-        );
         let mut tiles = Vec::new();
         for i in 1..=24 {
-            let path = root.join(format!("groundtruth/kodak24/kodim{i:02}.png"));
-            let Ok(file) = std::fs::File::open(&path) else {
-                let allowed = std::env::var("RAWFLOW_ALLOW_MISSING_CORPUS").is_ok_and(|v| v == "1");
-                assert!(
-                    allowed,
-                    "corpus image {} missing: set RAWFLOW_CORPUS",
-                    path.display()
-                );
-                return None;
-            };
+            let path = rawflow_corpus::kodak_path(i);
+            let file = std::fs::File::open(&path)
+                .unwrap_or_else(|e| panic!("Kodak image {} ({e})", path.display()));
             let mut dec = png::Decoder::new(std::io::BufReader::new(file));
             dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
             let mut r = dec.read_info().expect("kodak png");
