@@ -306,7 +306,8 @@ fn two_workers_racing_over_50_jobs_develop_each_exactly_once() {
         assert_eq!(
             moves,
             [
-                (None, JobStatus::Pending),
+                (None, JobStatus::AwaitingUpload),
+                (Some(JobStatus::AwaitingUpload), JobStatus::Pending),
                 (Some(JobStatus::Pending), JobStatus::Running),
                 (Some(JobStatus::Running), JobStatus::Completed),
             ]
@@ -400,7 +401,8 @@ fn a_worker_killed_mid_job_leaves_it_claimable_after_the_lease_and_it_completes_
     assert_eq!(
         moves,
         [
-            (None, JobStatus::Pending, 0),
+            (None, JobStatus::AwaitingUpload, 0),
+            (Some(JobStatus::AwaitingUpload), JobStatus::Pending, 0),
             (Some(JobStatus::Pending), JobStatus::Running, 1),
             (Some(JobStatus::Running), JobStatus::Running, 2),
             (Some(JobStatus::Running), JobStatus::Completed, 2),

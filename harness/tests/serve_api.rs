@@ -366,3 +366,84 @@ fn a_corrupt_file_fails_at_once_with_the_reason() {
         409
     );
 }
+
+#[test]
+fn announced_jobs_are_visible_and_the_studio_cancels_and_retries() {
+    let dir = data_dir();
+    let srv = ServerProc::start(dir.path(), &["--workers", "0"]);
+    let admin = srv.admin.clone().unwrap();
+    let api = Api::new(&srv.base);
+    let (client, token) = api.create_client(&admin, "Studio");
+    // From the announcement on, the job is there: awaiting its upload.
+    let (job, url) = api.announce(&admin, &client, "A.DNG", "web");
+    for who in [&admin, &token] {
+        let r = api.get(&format!("/v1/jobs/{job}"), Some(who));
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json()["status"], json!("awaiting_upload"));
+    }
+    let r = api.get(&format!("/v1/jobs/{job}/download"), Some(&token));
+    assert_eq!(
+        (r.status, r.json()["status"].clone()),
+        (409, json!("awaiting_upload"))
+    );
+    let listed = api
+        .get("/v1/jobs?status=awaiting_upload", Some(&admin))
+        .json();
+    assert_eq!(listed["jobs"].as_array().unwrap().len(), 1);
+    // Cancelled before the file came: the upload is refused.
+    assert_eq!(
+        api.post(&format!("/v1/jobs/{job}/cancel"), Some(&token), json!({}))
+            .status,
+        401
+    );
+    let r = api.post(&format!("/v1/jobs/{job}/cancel"), Some(&admin), json!({}));
+    assert_eq!(
+        (r.status, r.json()["status"].clone()),
+        (200, json!("cancelled"))
+    );
+    assert_eq!(api.put(&url, b"late bytes").status, 409);
+    assert_eq!(
+        api.post(&format!("/v1/jobs/{job}/retry"), Some(&admin), json!({}))
+            .status,
+        409
+    );
+    let missing = "0123456789abcdef01234567";
+    assert_eq!(
+        api.post(
+            &format!("/v1/jobs/{missing}/cancel"),
+            Some(&admin),
+            json!({})
+        )
+        .status,
+        404
+    );
+    // A pending job is cancelled too; nothing runs it.
+    let pending = api.upload(&admin, &client, "B.DNG", b"bytes");
+    let r = api.get(&format!("/v1/jobs/{pending}"), Some(&token));
+    assert_eq!(r.json()["status"], json!("pending"));
+    let r = api.post(
+        &format!("/v1/jobs/{pending}/cancel"),
+        Some(&admin),
+        json!({}),
+    );
+    assert_eq!(
+        (r.status, r.json()["status"].clone()),
+        (200, json!("cancelled"))
+    );
+    drop(srv);
+
+    // With a worker: a corrupt file fails; retried, it runs (and fails) again.
+    let srv = ServerProc::start(dir.path(), &["--workers", "1"]);
+    let api = Api::new(&srv.base);
+    let bad = api.upload(&admin, &client, "C.DNG", b"not a raw file");
+    let v = api.wait_final(&token, &bad, Duration::from_secs(60));
+    assert_eq!(
+        (v["status"].clone(), v["attempts"].clone()),
+        (json!("failed"), json!(1))
+    );
+    let r = api.post(&format!("/v1/jobs/{bad}/retry"), Some(&admin), json!({}));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["attempts"], json!(0));
+    let v = api.wait_final(&token, &bad, Duration::from_secs(60));
+    assert_eq!(v["status"], json!("failed"), "{v}");
+}

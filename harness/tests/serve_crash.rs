@@ -60,7 +60,8 @@ fn a_job_interrupted_by_sigkill_completes_exactly_once_after_restart() {
     assert_eq!(
         moves,
         [
-            (None, JobStatus::Pending, 0),
+            (None, JobStatus::AwaitingUpload, 0),
+            (Some(JobStatus::AwaitingUpload), JobStatus::Pending, 0),
             (Some(JobStatus::Pending), JobStatus::Running, 1),
             (Some(JobStatus::Running), JobStatus::Running, 2),
             (Some(JobStatus::Running), JobStatus::Completed, 2),

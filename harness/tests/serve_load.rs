@@ -78,13 +78,14 @@ fn two_hundred_uploads_with_four_workers_complete_once_each() {
         assert_eq!(
             moves,
             [
-                (None, JobStatus::Pending),
+                (None, JobStatus::AwaitingUpload),
+                (Some(JobStatus::AwaitingUpload), JobStatus::Pending),
                 (Some(JobStatus::Pending), JobStatus::Running),
                 (Some(JobStatus::Running), JobStatus::Completed)
             ],
             "job {id}: {trail:#?}"
         );
-        workers.insert(trail[1].worker_id.clone());
+        workers.insert(trail[2].worker_id.clone());
         let v = api.get(&format!("/v1/jobs/{id}"), Some(&token)).json();
         assert_eq!(v["attempts"], serde_json::json!(1));
         assert_eq!(v["outputs"].as_array().unwrap().len(), 1);

@@ -5,15 +5,20 @@
 //! of HTTP servers, or — in its public traits — of SQLite:
 //!
 //! - [`ObjectStore`]: where RAW inputs and developed outputs live
-//!   ([`LocalObjectStore`] here; S3 later). Writes are atomic.
+//!   ([`LocalObjectStore`]; S3 in [`aws`]). Writes are atomic.
+//! - [`state`]: the job life cycle — every move of a job, as pure functions.
 //! - [`JobStore`]: job records with leases, retries and an audit trail
-//!   ([`SqliteJobStore`] behind the default `sqlite` feature; DynamoDB later).
+//!   ([`SqliteJobStore`] behind the default `sqlite` feature; DynamoDB in
+//!   [`aws`]); a store implements [`JobBackend`] (read, and write on
+//!   condition of what was read) and gets the life cycle from [`state`].
 //! - [`Worker`]: the claim → fetch → process → store → complete loop.
 //! - [`uploads`]: job creation — upload intents, and the object-created
 //!   event that records a job exactly once.
 //! - [`auth`] and [`link`]: bearer tokens and HMAC-signed, expiring links.
 //! - [`aws`] (feature `aws`, not default): the same traits on S3
 //!   ([`aws::S3ObjectStore`]) and DynamoDB ([`aws::DynamoJobStore`]).
+//! - `testing` (feature `testing`): job fixtures and the conformance suite
+//!   every job store passes.
 
 pub mod auth;
 #[cfg(feature = "aws")]
@@ -26,12 +31,15 @@ pub mod model;
 pub mod names;
 pub mod object_store;
 pub mod processor;
+pub mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod uploads;
 pub mod worker;
 
 #[cfg(feature = "sqlite")]
 pub use job_store::sqlite::SqliteJobStore;
-pub use job_store::{CreateOutcome, JobFilter, JobStore, JobStoreError};
+pub use job_store::{Changed, CreateOutcome, JobBackend, JobFilter, JobStore, JobStoreError};
 pub use key::{KeyError, ObjectKey};
 pub use link::{LinkError, LinkSigner};
 pub use model::{

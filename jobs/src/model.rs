@@ -5,10 +5,12 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// Where a job is in its life.
+/// Where a job is in its life (the moves between them: [`crate::state`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum JobStatus {
+    /// Announced (an upload link was made); the RAW file has not arrived.
+    AwaitingUpload,
     /// Waiting for a worker.
     Pending,
     /// Claimed by a worker holding a lease.
@@ -17,17 +19,44 @@ pub enum JobStatus {
     Completed,
     /// Gave up: a permanent error, or too many failed attempts.
     Failed,
+    /// Cancelled by the studio before a worker took it.
+    Cancelled,
+    /// Its upload link expired before the RAW file arrived.
+    UploadExpired,
 }
 
 impl JobStatus {
+    /// Every status, in life-cycle order.
+    pub const ALL: [JobStatus; 7] = [
+        Self::AwaitingUpload,
+        Self::Pending,
+        Self::Running,
+        Self::Completed,
+        Self::Failed,
+        Self::Cancelled,
+        Self::UploadExpired,
+    ];
+
     /// The lower-case name used in storage and in the API.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::AwaitingUpload => "awaiting_upload",
             Self::Pending => "pending",
             Self::Running => "running",
             Self::Completed => "completed",
             Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::UploadExpired => "upload_expired",
         }
+    }
+
+    /// Whether no move leaves this status except the studio's retry
+    /// (completed, failed, cancelled, upload expired).
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::Failed | Self::Cancelled | Self::UploadExpired
+        )
     }
 }
 
@@ -41,15 +70,13 @@ impl FromStr for JobStatus {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "pending" => Ok(Self::Pending),
-            "running" => Ok(Self::Running),
-            "completed" => Ok(Self::Completed),
-            "failed" => Ok(Self::Failed),
-            other => Err(format!(
-                "unknown status {other:?} (use pending, running, completed or failed)"
-            )),
-        }
+        Self::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|st| st.as_str()).collect();
+                format!("unknown status {s:?} (use {})", names.join(", "))
+            })
     }
 }
 
@@ -163,8 +190,17 @@ pub struct Job {
     pub updated_at: i64,
     /// First claim, ms since the epoch.
     pub started_at: Option<i64>,
-    /// Completion or final failure, ms since the epoch.
+    /// When it reached a finished status (see [`JobStatus::is_finished`]), ms since the epoch.
     pub finished_at: Option<i64>,
+    /// While the job awaits its upload (and after, for the record): when
+    /// the upload link expires, ms since the epoch; `None` for a job
+    /// recorded without an announced upload.
+    pub upload_expires_at: Option<i64>,
+    /// The token of the lease whose holder last moved the job out of
+    /// `running` (completion, failure, release): a repeated call with that
+    /// lease — a retry after a lost answer — is recognised as done. Cleared
+    /// by the next claim.
+    pub closed_by: Option<String>,
 }
 
 /// Proof that a worker holds a job: conditional updates check the token.

@@ -1,11 +1,13 @@
 //! Job creation: upload intents and the object-created event.
 //!
-//! 1. The admin announces an upload ([`create_upload`]): a job id is
-//!    reserved with its client, file name and recipe, and a signed, expiring
-//!    PUT link for `raw/<client>/<job>/<filename>` is made.
+//! 1. The admin announces an upload ([`create_upload`]): the job is
+//!    recorded `awaiting_upload` with its client, file name and recipe, and
+//!    a signed, expiring PUT link for `raw/<client>/<job>/<filename>` is made.
 //! 2. When the object is stored, the store's object-created event (local PUT
 //!    handler here, an S3 notification in AWS) calls [`on_object_created`],
-//!    which records the job `pending` — once, however often the event comes.
+//!    which makes the job `pending` — once, however often the event comes.
+//! 3. An announcement whose upload never comes is collected
+//!    ([`crate::JobStore::collect_expired_uploads`], from the worker loop).
 
 use std::time::Duration;
 
@@ -16,8 +18,7 @@ use crate::link::LinkSigner;
 use crate::model::{Job, NewJob, UploadIntent};
 use crate::names::{validate_filename, validate_rendition_name, NameError};
 
-/// Attempts a job gets unless configured otherwise.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+pub use crate::state::DEFAULT_MAX_ATTEMPTS;
 
 /// An announced upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,5 +150,9 @@ pub async fn on_object_created<J: JobStore + ?Sized>(
         CreateOutcome::Conflict(job) => {
             EventOutcome::Ignored(format!("job {} already exists for other content", job.id))
         }
+        CreateOutcome::Closed(job) => EventOutcome::Ignored(format!(
+            "job {} is {}: its upload is no longer expected",
+            job.id, job.status
+        )),
     })
 }

@@ -1,6 +1,6 @@
 //! The worker loop: claim → fetch input → process → store outputs → complete.
 //!
-//! The same code runs in-process in `rawflow serve` and, later, as the EC2
+//! The same code runs in-process in `rawflow serve` and as the EC2
 //! `rawflow worker`. While a job runs, a background task renews its lease
 //! every third of the lease time; if the lease is lost, the worker stores
 //! nothing more and writes no result (another worker owns the job now).
@@ -16,10 +16,14 @@
 //! job up to its attempt limit, then fails it with the reason), and a job
 //! store failure leaves the job to its lease: it expires and the job is
 //! claimed again. The idle loop backs off the same way while `claim` fails.
+//!
+//! An idle worker also collects announced uploads that never came
+//! ([`JobStore::collect_expired_uploads`]), at most once per
+//! [`COLLECT_EVERY`].
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{watch, Notify};
@@ -31,6 +35,9 @@ use crate::key::ObjectKey;
 use crate::model::{FailOutcome, Job, Lease, OutputRecord};
 use crate::object_store::{ObjectStore, PutMode, StoreError};
 use crate::processor::{ProcessError, Processor};
+
+/// How often an idle worker collects expired upload announcements.
+pub const COLLECT_EVERY: Duration = Duration::from_secs(60);
 
 /// How a worker behaves.
 #[derive(Debug, Clone)]
@@ -140,6 +147,8 @@ pub struct Worker<O: ?Sized, J: ?Sized, P: ?Sized> {
     wake: Arc<Notify>,
     instance_type: Option<String>,
     retry: RetryPolicy,
+    /// When expired upload announcements were last collected.
+    collected: Mutex<Option<Instant>>,
 }
 
 impl<O, J, P> Worker<O, J, P>
@@ -165,6 +174,7 @@ where
             wake,
             instance_type: None,
             retry: RetryPolicy::default(),
+            collected: Mutex::new(None),
         }
     }
 
@@ -252,6 +262,7 @@ where
             )
             .await?
         else {
+            self.collect_uploads().await;
             return Ok(None);
         };
         info!(job = %job.id, attempt = lease.attempt, worker = %lease.worker_id, "job claimed");
@@ -330,6 +341,28 @@ where
             }
         };
         Ok(Some(outcome))
+    }
+
+    /// Collect expired upload announcements, unless done within
+    /// [`COLLECT_EVERY`]; a failure is logged (the next idle turn tries again).
+    async fn collect_uploads(&self) {
+        {
+            let Ok(mut last) = self.collected.lock() else {
+                return;
+            };
+            if last.is_some_and(|t| t.elapsed() < COLLECT_EVERY) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        match self.jobs.collect_expired_uploads().await {
+            Ok(jobs) => {
+                for job in jobs {
+                    info!(job = %job.id, "upload never came: announcement collected");
+                }
+            }
+            Err(e) => warn!(error = %e, "collecting expired uploads failed"),
+        }
     }
 
     /// Fetch, process and store; the timings go with either result.

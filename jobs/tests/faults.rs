@@ -10,10 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rawflow_jobs::auth::issue_token;
-use rawflow_jobs::ids::{new_client_id, now_millis};
 use rawflow_jobs::object_store::ObjectReader;
-use rawflow_jobs::uploads::{create_upload, on_object_created, EventOutcome, ObjectCreated};
 use rawflow_jobs::worker::JobOutcome;
 use rawflow_jobs::*;
 use tokio::io::AsyncRead;
@@ -167,6 +164,15 @@ impl JobStore for FaultyJobs {
         self.fault(&self.fails)?;
         self.inner.fail(lease, error, retryable, timings).await
     }
+    async fn cancel(&self, id: &str) -> Result<Job, JobStoreError> {
+        self.inner.cancel(id).await
+    }
+    async fn retry(&self, id: &str) -> Result<Job, JobStoreError> {
+        self.inner.retry(id).await
+    }
+    async fn collect_expired_uploads(&self) -> Result<Vec<Job>, JobStoreError> {
+        self.inner.collect_expired_uploads().await
+    }
     async fn transitions(&self, job_id: &str) -> Result<Vec<Transition>, JobStoreError> {
         self.inner.transitions(job_id).await
     }
@@ -222,15 +228,7 @@ async fn env() -> Env {
         fails: Faults::default(),
         injected: AtomicUsize::new(0),
     });
-    let client = new_client_id();
-    jobs.create_client(&Client {
-        id: client.clone(),
-        name: "studio".into(),
-        token_hash: issue_token(&client).hash,
-        created_at: now_millis(),
-    })
-    .await
-    .unwrap();
+    let (client, _) = rawflow_jobs::testing::client(&*jobs).await;
     Env {
         scratch: dir.path().join("scratch"),
         _dir: dir,
@@ -242,32 +240,7 @@ async fn env() -> Env {
 
 impl Env {
     async fn upload(&self, bytes: &[u8]) -> String {
-        let signer = LinkSigner::new([7; 32]);
-        let t = create_upload(
-            &*self.jobs,
-            &signer,
-            &self.client,
-            "IMG_1.DNG",
-            "web",
-            Duration::from_secs(60),
-        )
-        .await
-        .unwrap();
-        let meta = self
-            .objects
-            .inner
-            .put_bytes(&t.key, bytes, PutMode::CreateNew)
-            .await
-            .unwrap();
-        let ev = ObjectCreated {
-            key: t.key.to_string(),
-            size: meta.size,
-            sha256: meta.sha256.unwrap(),
-        };
-        match on_object_created(&*self.jobs, &ev, 3).await.unwrap() {
-            EventOutcome::Created(j) => j.id,
-            other => panic!("{other:?}"),
-        }
+        rawflow_jobs::testing::upload(&*self.jobs, &self.objects.inner, &self.client, bytes).await
     }
 
     fn worker(

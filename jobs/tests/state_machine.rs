@@ -1,65 +1,21 @@
-//! Component tests of the job machinery: real SQLite, real files, and a
+//! Component tests of the worker loop: real SQLite, real files, and a
 //! stand-in processor that copies bytes (the engine is tested end to end in
-//! the harness).
+//! the harness; the store's life cycle by the conformance suite).
 
-use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use rawflow_jobs::auth::issue_token;
-use rawflow_jobs::ids::{new_client_id, now_millis};
-use rawflow_jobs::uploads::{create_upload, on_object_created, EventOutcome, ObjectCreated};
+use rawflow_jobs::ids::now_millis;
+use rawflow_jobs::testing::{self, CopyProcessor};
 use rawflow_jobs::worker::JobOutcome;
 use rawflow_jobs::*;
 use tokio::sync::Notify;
-
-/// Copies the input as one "copy" rendition, optionally sleeping first or failing.
-struct CopyProcessor {
-    delay: Duration,
-    fail: Option<ProcessError>,
-    calls: AtomicUsize,
-}
-
-impl CopyProcessor {
-    fn new() -> Self {
-        Self {
-            delay: Duration::ZERO,
-            fail: None,
-            calls: AtomicUsize::new(0),
-        }
-    }
-}
-
-#[async_trait]
-impl Processor for CopyProcessor {
-    async fn process(&self, input: &Path, recipe: &str) -> Result<ProcessOutput, ProcessError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        tokio::time::sleep(self.delay).await;
-        if let Some(e) = &self.fail {
-            return Err(e.clone());
-        }
-        let bytes = tokio::fs::read(input)
-            .await
-            .map_err(|e| ProcessError::retryable(e.to_string()))?;
-        Ok(ProcessOutput {
-            outputs: vec![RenderedOutput {
-                name: recipe.to_string(),
-                extension: "bin".into(),
-                content_type: "application/octet-stream".into(),
-                bytes,
-            }],
-            timings: vec![("copy".into(), 0.0)],
-        })
-    }
-}
 
 struct Env {
     _dir: tempfile::TempDir,
     objects: Arc<LocalObjectStore>,
     jobs: Arc<SqliteJobStore>,
-    signer: LinkSigner,
     scratch: std::path::PathBuf,
     client: String,
 }
@@ -68,21 +24,12 @@ async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let objects = Arc::new(LocalObjectStore::open(dir.path().join("objects")).unwrap());
     let jobs = Arc::new(SqliteJobStore::open(dir.path().join("jobs.sqlite")).unwrap());
-    let client = new_client_id();
-    jobs.create_client(&Client {
-        id: client.clone(),
-        name: "studio".into(),
-        token_hash: issue_token(&client).hash,
-        created_at: now_millis(),
-    })
-    .await
-    .unwrap();
+    let (client, _) = testing::client(&*jobs).await;
     Env {
         scratch: dir.path().join("scratch"),
         _dir: dir,
         objects,
         jobs,
-        signer: LinkSigner::new([1; 32]),
         client,
     }
 }
@@ -90,30 +37,7 @@ async fn env() -> Env {
 impl Env {
     /// Announce, store and record one upload; returns the job id.
     async fn upload(&self, bytes: &[u8]) -> String {
-        let t = create_upload(
-            &*self.jobs,
-            &self.signer,
-            &self.client,
-            "IMG_1.DNG",
-            "web",
-            Duration::from_secs(60),
-        )
-        .await
-        .unwrap();
-        let meta = self
-            .objects
-            .put_bytes(&t.key, bytes, PutMode::CreateNew)
-            .await
-            .unwrap();
-        let ev = ObjectCreated {
-            key: t.key.to_string(),
-            size: meta.size,
-            sha256: meta.sha256.unwrap(),
-        };
-        match on_object_created(&*self.jobs, &ev, 3).await.unwrap() {
-            EventOutcome::Created(j) => j.id,
-            other => panic!("{other:?}"),
-        }
+        testing::upload(&*self.jobs, &*self.objects, &self.client, bytes).await
     }
 
     fn worker(
@@ -135,10 +59,6 @@ impl Env {
             Arc::new(Notify::new()),
         )
     }
-}
-
-fn statuses(ts: &[Transition]) -> Vec<(Option<JobStatus>, JobStatus)> {
-    ts.iter().map(|t| (t.from, t.to)).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,75 +113,6 @@ async fn local_store_is_atomic_and_validates_keys() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn duplicate_events_make_one_job() {
-    let e = env().await;
-    let t = create_upload(
-        &*e.jobs,
-        &e.signer,
-        &e.client,
-        "A.DNG",
-        "web",
-        Duration::from_secs(60),
-    )
-    .await
-    .unwrap();
-    let ev = ObjectCreated {
-        key: t.key.to_string(),
-        size: 3,
-        sha256: "aa".repeat(32),
-    };
-    assert!(matches!(
-        on_object_created(&*e.jobs, &ev, 3).await.unwrap(),
-        EventOutcome::Created(_)
-    ));
-    assert!(matches!(
-        on_object_created(&*e.jobs, &ev, 3).await.unwrap(),
-        EventOutcome::Duplicate(_)
-    ));
-    let other = ObjectCreated {
-        sha256: "bb".repeat(32),
-        ..ev.clone()
-    };
-    assert!(matches!(
-        on_object_created(&*e.jobs, &other, 3).await.unwrap(),
-        EventOutcome::Ignored(_)
-    ));
-    let unknown = ObjectCreated {
-        key: format!("raw/{}/{}/A.DNG", e.client, "0123456789abcdef01234567"),
-        ..ev.clone()
-    };
-    assert!(matches!(
-        on_object_created(&*e.jobs, &unknown, 3).await.unwrap(),
-        EventOutcome::Ignored(_)
-    ));
-    assert_eq!(
-        e.jobs.list_jobs(&JobFilter::default()).await.unwrap().len(),
-        1
-    );
-    // Bad names are refused before anything is recorded.
-    assert!(create_upload(
-        &*e.jobs,
-        &e.signer,
-        &e.client,
-        "../x",
-        "web",
-        Duration::from_secs(1)
-    )
-    .await
-    .is_err());
-    assert!(create_upload(
-        &*e.jobs,
-        &e.signer,
-        "00",
-        "a.dng",
-        "web",
-        Duration::from_secs(1)
-    )
-    .await
-    .is_err());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_completes_a_job_and_stores_outputs() {
     let e = env().await;
     let id = e.upload(b"raw bytes").await;
@@ -282,12 +133,14 @@ async fn worker_completes_a_job_and_stores_outputs() {
     assert!(job.timings.iter().any(|(n, _)| n == "fetch"));
     assert!(job.finished_at.is_some() && job.lease_owner.is_none());
     let ts = e.jobs.transitions(&id).await.unwrap();
+    use JobStatus::*;
     assert_eq!(
-        statuses(&ts),
+        testing::moves(&ts),
         [
-            (None, JobStatus::Pending),
-            (Some(JobStatus::Pending), JobStatus::Running),
-            (Some(JobStatus::Running), JobStatus::Completed)
+            (None, AwaitingUpload, 0),
+            (Some(AwaitingUpload), Pending, 0),
+            (Some(Pending), Running, 1),
+            (Some(Running), Completed, 1)
         ]
     );
     // Scratch copies are removed.
@@ -334,49 +187,6 @@ async fn permanent_errors_fail_at_once_and_retryable_ones_after_three_attempts()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_worker_that_lost_its_lease_cannot_overwrite_the_result() {
-    let e = env().await;
-    let id = e.upload(b"x").await;
-    let ttl = Duration::from_millis(200);
-    let (_, first) = e.jobs.claim("w1", ttl).await.unwrap().unwrap();
-    assert!(
-        e.jobs.claim("w2", ttl).await.unwrap().is_none(),
-        "lease still held"
-    );
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (job, second) = e
-        .jobs
-        .claim("w2", Duration::from_secs(5))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!((job.id.as_str(), job.attempts), (id.as_str(), 2));
-    // The first worker wakes up: every conditional update is refused.
-    assert!(!e.jobs.renew(&first, ttl).await.unwrap());
-    assert!(!e.jobs.complete(&first, &[], &[]).await.unwrap());
-    assert_eq!(
-        e.jobs.fail(&first, "late", false, &[]).await.unwrap(),
-        FailOutcome::LeaseLost
-    );
-    assert!(e.jobs.complete(&second, &[], &[]).await.unwrap());
-    assert!(
-        !e.jobs.complete(&second, &[], &[]).await.unwrap(),
-        "completes once"
-    );
-    let ts = e.jobs.transitions(&id).await.unwrap();
-    assert_eq!(
-        statuses(&ts),
-        [
-            (None, JobStatus::Pending),
-            (Some(JobStatus::Pending), JobStatus::Running),
-            (Some(JobStatus::Running), JobStatus::Running),
-            (Some(JobStatus::Running), JobStatus::Completed)
-        ]
-    );
-    assert_eq!(ts[2].detail.as_deref(), Some("previous lease expired"));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lease_is_renewed_while_a_slow_job_runs() {
     let e = env().await;
     let id = e.upload(b"slow").await;
@@ -398,21 +208,6 @@ async fn lease_is_renewed_while_a_slow_job_runs() {
         Some(JobOutcome::Completed(id.clone()))
     );
     assert_eq!(e.jobs.get_job(&id).await.unwrap().unwrap().attempts, 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_job_whose_worker_died_on_the_last_attempt_fails() {
-    let e = env().await;
-    let id = e.upload(b"x").await;
-    let ttl = Duration::from_millis(50);
-    for _ in 0..3 {
-        assert!(e.jobs.claim("dying", ttl).await.unwrap().is_some());
-        tokio::time::sleep(Duration::from_millis(80)).await;
-    }
-    assert!(e.jobs.claim("w", ttl).await.unwrap().is_none());
-    let job = e.jobs.get_job(&id).await.unwrap().unwrap();
-    assert_eq!((job.status, job.attempts), (JobStatus::Failed, 3));
-    assert!(job.error.unwrap().contains("lease expired"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -453,4 +248,23 @@ async fn workers_wake_on_notification_and_stop_on_shutdown() {
         .await
         .unwrap()
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_worker_collects_announcements_whose_upload_never_came() {
+    let e = env().await;
+    let now = now_millis();
+    let stale = UploadIntent {
+        job_id: rawflow_jobs::ids::new_job_id(),
+        client_id: e.client.clone(),
+        filename: "GONE.DNG".into(),
+        recipe: "web".into(),
+        created_at: now - 3 * state::UPLOAD_GRACE_MS,
+        expires_at: now - 2 * state::UPLOAD_GRACE_MS,
+    };
+    e.jobs.put_upload(&stale).await.unwrap();
+    let w = e.worker("w1", Arc::new(CopyProcessor::new()), Duration::from_secs(5));
+    assert_eq!(w.run_once().await.unwrap(), None);
+    let job = e.jobs.get_job(&stale.job_id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::UploadExpired);
 }

@@ -10,8 +10,9 @@ use rawflow_jobs::ids::{
     is_valid_id, new_client_id, now_millis, now_secs, rfc3339_millis, rfc3339_secs,
 };
 use rawflow_jobs::names::validate_client_name;
+use rawflow_jobs::state::Refusal;
 use rawflow_jobs::uploads::{create_upload, UploadError};
-use rawflow_jobs::{Client, Job, JobFilter, JobStatus, JobStore, ObjectKey};
+use rawflow_jobs::{Client, Job, JobFilter, JobStatus, JobStore, JobStoreError, ObjectKey};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -208,6 +209,55 @@ pub async fn list_jobs(
     ))
 }
 
+/// A studio move on job `id` (admin): 200 with the job as it now is; 404
+/// for no such job, 409 when its status does not allow the move.
+async fn studio_move(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    action: &str,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(state, headers).await?;
+    if !is_valid_id(id) {
+        return Err(ApiError::NotFound);
+    }
+    let moved = match action {
+        "cancel" => state.jobs.cancel(id).await,
+        _ => state.jobs.retry(id).await,
+    };
+    match moved {
+        Ok(job) => {
+            tracing::info!(job = %job.id, status = %job.status, "job {action}: done");
+            Ok(Json(job_json(&job)))
+        }
+        Err(JobStoreError::Refused(Refusal::NotFound(_))) => Err(ApiError::NotFound),
+        Err(JobStoreError::Refused(r)) => Err(ApiError::Conflict(r.to_string())),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+/// `POST /v1/jobs/{id}/cancel` (admin): a job no worker has taken
+/// (`awaiting_upload` or `pending`) becomes `cancelled`.
+pub async fn cancel_job(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    studio_move(&state, &headers, &id, "cancel").await
+}
+
+/// `POST /v1/jobs/{id}/retry` (admin): a `failed` job is `pending` again,
+/// with all its attempts.
+pub async fn retry_job(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let answer = studio_move(&state, &headers, &id, "retry").await?;
+    state.wake.notify_waiters();
+    Ok(answer)
+}
+
 /// Query of `GET /v1/jobs/{id}/download`.
 #[derive(Deserialize)]
 pub struct DownloadQuery {
@@ -225,10 +275,10 @@ pub async fn download_link(
     let who = authenticate(&state, &headers).await?;
     let job = visible_job(&state, &who, &id).await?;
     if job.status != JobStatus::Completed {
-        return Err(ApiError::Conflict(format!(
-            "job {} is {}",
-            job.id, job.status
-        )));
+        return Err(ApiError::NotReady {
+            message: format!("job {} is {}", job.id, job.status),
+            status: job.status,
+        });
     }
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let output = match q.rendition.as_deref().filter(|r| !r.is_empty()) {

@@ -18,6 +18,13 @@ pub enum ApiError {
     NotFound,
     /// 409.
     Conflict(String),
+    /// 409 for a job that has no outputs yet: the body also carries its `status`.
+    NotReady {
+        /// What is said.
+        message: String,
+        /// The job's status.
+        status: rawflow_jobs::JobStatus,
+    },
     /// 413.
     TooLarge(u64),
     /// 500 (the details go to the log, not to the caller).
@@ -38,7 +45,9 @@ impl IntoResponse for ApiError {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "missing or invalid token".into()),
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
             Self::NotFound => (StatusCode::NOT_FOUND, "not found".into()),
-            Self::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
+            Self::Conflict(m) | Self::NotReady { message: m, .. } => {
+                (StatusCode::CONFLICT, m.clone())
+            }
             Self::TooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("the request body is larger than {limit} bytes"),
@@ -51,7 +60,11 @@ impl IntoResponse for ApiError {
         if status.is_client_error() {
             tracing::warn!(status = status.as_u16(), reason = %message, "request refused");
         }
-        let mut resp = (status, Json(serde_json::json!({ "error": message }))).into_response();
+        let mut body = serde_json::json!({ "error": message });
+        if let Self::NotReady { status: job, .. } = &self {
+            body["status"] = serde_json::json!(job);
+        }
+        let mut resp = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

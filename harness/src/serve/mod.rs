@@ -213,6 +213,8 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/v1/jobs", get(api::list_jobs))
         .route("/v1/jobs/{id}", get(api::get_job))
         .route("/v1/jobs/{id}/download", get(api::download_link))
+        .route("/v1/jobs/{id}/cancel", post(api::cancel_job))
+        .route("/v1/jobs/{id}/retry", post(api::retry_job))
         .route(
             "/v1/objects/{*key}",
             put(objects::put_object).get(objects::get_object),

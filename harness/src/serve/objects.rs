@@ -19,7 +19,7 @@ use futures_util::TryStreamExt;
 use rawflow_jobs::ids::now_secs;
 use rawflow_jobs::names::file_stem;
 use rawflow_jobs::uploads::{on_object_created, EventOutcome, ObjectCreated};
-use rawflow_jobs::{JobStore, LinkError, ObjectKey, ObjectStore, PutMode, StoreError};
+use rawflow_jobs::{JobStatus, JobStore, LinkError, ObjectKey, ObjectStore, PutMode, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::io::{AsyncRead, ReadBuf};
@@ -110,14 +110,21 @@ pub async fn put_object(
     if declared.is_some_and(|n| n > state.max_upload_bytes) {
         return Err(ApiError::TooLarge(state.max_upload_bytes));
     }
-    if state
+    let announced = state
         .jobs
-        .get_upload(&job_id)
+        .get_job(&job_id)
         .await
         .map_err(ApiError::internal)?
-        .is_none()
-    {
-        return Err(ApiError::NotFound);
+        .filter(|job| job.upload_expires_at.is_some())
+        .ok_or(ApiError::NotFound)?;
+    if matches!(
+        announced.status,
+        JobStatus::Cancelled | JobStatus::UploadExpired
+    ) {
+        return Err(ApiError::Conflict(format!(
+            "job {job_id} is {}: its upload is no longer expected",
+            announced.status
+        )));
     }
 
     let exceeded = Arc::new(AtomicBool::new(false));

@@ -270,7 +270,7 @@ impl Api {
             assert_eq!(r.status, 200);
             let v = r.json();
             match v["status"].as_str() {
-                Some("completed") | Some("failed") => return v,
+                Some("completed" | "failed" | "cancelled" | "upload_expired") => return v,
                 _ if Instant::now() > deadline => panic!("job {job} not finished: {v}"),
                 _ => std::thread::sleep(Duration::from_millis(25)),
             }
