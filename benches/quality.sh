@@ -1,38 +1,61 @@
 #!/usr/bin/env bash
-# Quality table: every rawflow demosaic method and the installed peers on the
-# 24 synthetic Kodak DNGs, scored against the ground truth (sRGB CPSNR,
-# border 8, and mean CIEDE2000). The reduced-resolution path is scored
-# against the truth downscaled 2×2 (box filter in linear light).
-# Usage: benches/quality.sh   (Kodak truths from $RAWFLOW_CORPUS, else the shipped testdata/; SKIP_BUILD=1 uses existing binaries)
+# Quality table: every rawflow demosaic method and the installed peers on
+# synthetic DNGs made from two ground-truth sets — the Kodak 24 (photographs,
+# strongly correlated channels) and the McMaster 18 (saturated colour, weakly
+# correlated channels) — scored against the truth (sRGB CPSNR, border 8, and
+# mean CIEDE2000). The reduced-resolution path is scored against the truth
+# downscaled 2×2 (box filter in linear light). A set whose folder is missing
+# is left out (the McMaster images are not redistributable).
+# Usage: benches/quality.sh   (truths from $RAWFLOW_CORPUS, else the shipped testdata/, which has
+# the Kodak 24 only; SKIP_BUILD=1 uses existing binaries; PER_IMAGE=FILE also
+# writes every image's score there)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 CORPUS=${RAWFLOW_CORPUS:-$ROOT/testdata}
-KODAK=$CORPUS/groundtruth/kodak24
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 [ -n "${SKIP_BUILD:-}" ] || (cd "$ROOT" && cargo build --release -q -p rawflow-benches --bins && cargo build --release -q -p rawflow-corpus)
 BIN=$CARGO_TARGET_DIR/release
-"$BIN/rawflow-corpus" kodak --out "$WORK/dng" --kodak-dir "$KODAK" --no-scenes >/dev/null
+SETS=()
+for set in kodak24 mcmaster18; do
+  if [ -d "$CORPUS/groundtruth/$set" ]; then
+    "$BIN/rawflow-corpus" truths --dir "$CORPUS/groundtruth/$set" --out "$WORK/$set" 2>/dev/null
+    SETS+=("$set")
+  else
+    echo "quality.sh: $CORPUS/groundtruth/$set missing, that set is left out" >&2
+  fi
+done
+[ ${#SETS[@]} -gt 0 ] || { echo "quality.sh: no ground-truth set found (set RAWFLOW_CORPUS)" >&2; exit 1; }
 
 declare -a ROWS
-# score_set NAME MAKE: MAKE is a bash function name called as MAKE IN.dng OUT; it prints the output path.
+# score_set NAME MAKE: MAKE is a bash function name called as MAKE IN.dng OUT; it
+# prints the output path. One row: NAME, then images, CPSNR and ΔE per set.
 score_set() {
-  local name=$1 make=$2 sum_p=0 sum_e=0 n=0
-  for i in $(seq -w 1 24); do
-    local dng=$WORK/dng/kodim$i.dng out
-    out=$("$make" "$dng" "$WORK/o_$i") || { echo "failed: $name kodim$i" >&2; return 0; }
-    read -r p e < <("$BIN/score-image" "$out" "$KODAK/kodim$i.png" 8)
-    sum_p=$(awk "BEGIN{print $sum_p+$p}"); sum_e=$(awk "BEGIN{print $sum_e+$e}"); n=$((n+1))
+  local name=$1 make=$2 row="| $1 |" set dng stem out p e
+  for set in "${SETS[@]}"; do
+    local sum_p=0 sum_e=0 n=0
+    for dng in "$WORK/$set"/*.dng; do
+      stem=$(basename "$dng" .dng)
+      out=$("$make" "$dng" "$WORK/o_$stem") || { echo "failed: $name $stem" >&2; continue; }
+      read -r p e < <("$BIN/score-image" "$out" "$CORPUS/groundtruth/$set/$stem.png" 8)
+      echo "$set $stem $name $p $e" >> "$WORK/per-image.txt"
+      sum_p=$(awk "BEGIN{print $sum_p+$p}"); sum_e=$(awk "BEGIN{print $sum_e+$e}"); n=$((n+1))
+    done
+    if [ "$n" -gt 0 ]; then
+      row+=$(awk -v p="$sum_p" -v e="$sum_e" -v c="$n" 'BEGIN{printf " %d | %.2f | %.2f |", c, p/c, e/c}')
+    else
+      row+=" 0 | – | – |"
+    fi
   done
-  ROWS+=("$(awk -v n="$name" -v p="$sum_p" -v e="$sum_e" -v c="$n" 'BEGIN{printf "| %s | %d | %.2f | %.2f |", n, c, p/c, e/c}')")
+  ROWS+=("$row")
 }
 rf_fast() { "$BIN/develop-png" "$1" "$2.png" fast && echo "$2.png"; }
 rf_best() { "$BIN/develop-png" "$1" "$2.png" best && echo "$2.png"; }
 rf_bilinear() { "$BIN/develop-png" "$1" "$2.png" bilinear && echo "$2.png"; }
 rf_half() { "$BIN/develop-png" "$1" "$2.png" half && echo "$2.png"; }
 score_set "rawflow fast (RCD)" rf_fast
-score_set "rawflow best (LMMSE)" rf_best
+score_set "rawflow best (LMMSE + RCD, blended)" rf_best
 score_set "rawflow bilinear" rf_bilinear
 score_set "rawflow reduced (2×2 blocks, tent-weighted; vs truth downscaled 2×2)" rf_half
 DC="-w -W -H 0 -o 1 -6 -g 2.4 12.92 -T"
@@ -65,11 +88,17 @@ if command -v darktable-cli >/dev/null; then
     score_set "darktable $name" "dt_$name"
   done
 fi
-echo "Synthetic Kodak DNGs (24 × 768×512, 14-bit RGGB), sRGB CPSNR (border 8) and mean CIEDE2000, $(date -u +%Y-%m-%d)."
+echo "Synthetic DNGs from the Kodak 24 (768×512) and McMaster 18 (500×500) ground truths: Canon EOS 5D Mark II matrix, 14-bit RGGB, black 512, no noise; sRGB CPSNR (border 8) and mean CIEDE2000, $(date -u +%Y-%m-%d)."
 echo "dcraw -q: 0 bilinear, 2 PPG, 3 AHD; dcraw_emu -q: 0 bilinear, 2 PPG, 3 AHD, 4 DCB, 11 DHT, 12 AAHD."
 echo "RawTherapee: benches/peers/rt-neutral.pp3 + the method; its 4-pixel border is left out of the truth too."
 echo "darktable 4.2: benches/peers/dt-neutral.xmp.in (demosaic method and highlight clipping in its history), workflow none, legacy chromatic adaptation (as-shot white balance)."
 echo
-echo "| method | images | CPSNR dB | ΔE2000 |"
-echo "|---|---:|---:|---:|"
+header="| method |"; rule="|---|"
+for set in "${SETS[@]}"; do
+  case $set in kodak24) label="Kodak 24";; mcmaster18) label="McMaster 18";; *) label=$set;; esac
+  header+=" $label images | $label CPSNR dB | $label ΔE2000 |"; rule+="---:|---:|---:|"
+done
+echo "$header"
+echo "$rule"
 printf '%s\n' "${ROWS[@]}"
+if [ -n "${PER_IMAGE:-}" ]; then cp "$WORK/per-image.txt" "$PER_IMAGE"; fi

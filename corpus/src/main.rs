@@ -48,6 +48,18 @@ enum Cmd {
         #[command(flatten)]
         synth: SynthArgs,
     },
+    /// Write a DNG for every PNG ground truth in a directory, named after it
+    /// (NAME.png → NAME.dng), e.g. the McMaster 18.
+    Truths {
+        /// Directory of ground-truth PNGs.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Output directory (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        synth: SynthArgs,
+    },
     /// Write one procedural scene as a DNG (and its truth as PNG).
     Scene {
         /// checker | chart | zoneplate | saturated | huesweep
@@ -267,6 +279,36 @@ fn kodak(
     write(&out.join("manifest.tsv"), manifest.as_bytes())
 }
 
+/// Write OUT/NAME.dng for every DIR/NAME.png, and a manifest.
+fn truths(dir: &Path, out: &Path, params: &SynthParams) -> AnyResult<()> {
+    let mut pngs: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| format!("reading {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("png")))
+        .collect();
+    pngs.sort();
+    if pngs.is_empty() {
+        return Err(format!("no PNG files in {}", dir.display()).into());
+    }
+    fs::create_dir_all(out).map_err(|e| format!("creating {}: {e}", out.display()))?;
+    let mut manifest = String::from("dng\ttruth\tclipped_samples\tparams\n");
+    let desc = describe(params);
+    for src in pngs {
+        let stem = src
+            .file_stem()
+            .ok_or_else(|| format!("no file name in {}", src.display()))?
+            .to_string_lossy()
+            .into_owned();
+        let truth = load_png(&src)?;
+        let name = format!("{stem}.dng");
+        write(&out.join(&name), &write_dng(&truth, params)?)?;
+        let clipped = synth::clipped_samples(&truth, params)?;
+        writeln!(manifest, "{name}\t{}\t{clipped}\t{desc}", src.display())?;
+        eprintln!("wrote {name}");
+    }
+    write(&out.join("manifest.tsv"), manifest.as_bytes())
+}
+
 fn run(cli: Cli) -> AnyResult<()> {
     match cli.cmd {
         Cmd::Kodak {
@@ -284,6 +326,7 @@ fn run(cli: Cli) -> AnyResult<()> {
             !no_kodak,
             &synth.params()?,
         ),
+        Cmd::Truths { dir, out, synth } => truths(&dir, &out, &synth.params()?),
         Cmd::Scene {
             name,
             out,

@@ -30,6 +30,13 @@ pub(crate) struct Lmmse {
     passes: usize,
 }
 
+impl Lmmse {
+    /// The number of median refinement passes.
+    pub(crate) fn passes(&self) -> usize {
+        self.passes
+    }
+}
+
 impl Default for Lmmse {
     fn default() -> Self {
         Self { passes: 2 }

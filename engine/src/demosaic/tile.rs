@@ -46,6 +46,7 @@ impl TileIn<'_> {
 #[derive(Default)]
 pub(crate) struct Scratch {
     bufs: Vec<Vec<f32>>,
+    nested: Option<Box<Scratch>>,
 }
 
 impl Scratch {
@@ -58,6 +59,19 @@ impl Scratch {
             b.resize(len, 0.0);
         }
         &mut self.bufs[..n]
+    }
+
+    /// [`Scratch::get`], and a second, independent scratch for the kernels
+    /// a combining kernel runs inside it.
+    pub fn with_nested(&mut self, n: usize, len: usize) -> (&mut [Vec<f32>], &mut Scratch) {
+        let nested = self.nested.get_or_insert_with(Box::default);
+        if self.bufs.len() < n {
+            self.bufs.resize_with(n, Vec::new);
+        }
+        for b in &mut self.bufs[..n] {
+            b.resize(len, 0.0);
+        }
+        (&mut self.bufs[..n], nested)
     }
 }
 
