@@ -93,7 +93,11 @@ fn a_thousand_uploads_complete_once_each() {
     let mut latencies = Vec::with_capacity(jobs);
     let (mut first_created, mut last_completed) = (i64::MAX, i64::MIN);
     for (id, trail) in transitions(dir.path(), &ids) {
-        let created = trail.iter().find(|t| t.from.is_none()).map(|t| t.at);
+        // The PUT makes the announced job pending.
+        let created = trail
+            .iter()
+            .find(|t| t.to == JobStatus::Pending)
+            .map(|t| t.at);
         let completed: Vec<i64> = trail
             .iter()
             .filter(|t| t.to == JobStatus::Completed)

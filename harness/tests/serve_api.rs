@@ -394,7 +394,7 @@ fn announced_jobs_are_visible_and_the_studio_cancels_and_retries() {
     assert_eq!(
         api.post(&format!("/v1/jobs/{job}/cancel"), Some(&token), json!({}))
             .status,
-        401
+        403
     );
     let r = api.post(&format!("/v1/jobs/{job}/cancel"), Some(&admin), json!({}));
     assert_eq!(

@@ -593,18 +593,12 @@ async fn listing_by_status_and_client(store: Store) {
         [a3.clone(), a2.clone(), a1.clone()]
     );
     assert_eq!(list(s, None, Some(&b), None).await, [b1.clone()]);
-    assert_eq!(
-        list(s, Some(Completed), None, None).await,
-        [a1.clone()]
-    );
+    assert_eq!(list(s, Some(Completed), None, None).await, [a1.clone()]);
     assert_eq!(
         list(s, Some(Pending), None, None).await,
         [a2.clone(), b1.clone()]
     );
-    assert_eq!(
-        list(s, Some(Pending), Some(&a), None).await,
-        [a2.clone()]
-    );
+    assert_eq!(list(s, Some(Pending), Some(&a), None).await, [a2.clone()]);
     assert_eq!(
         list(s, Some(AwaitingUpload), None, None).await,
         [a3.clone()]

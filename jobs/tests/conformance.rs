@@ -62,10 +62,19 @@ async fn an_older_sqlite_database_is_upgraded() {
     assert_eq!(announced.status, JobStatus::AwaitingUpload);
     assert_eq!(announced.input_key, "raw/c0/aa01/A.DNG");
     let old = store.get_job("aa02").await.unwrap().unwrap();
-    assert_eq!((old.status, old.upload_expires_at), (JobStatus::Pending, Some(98000)));
-    assert_eq!(store.get_upload("aa02").await.unwrap().unwrap().filename, "B.DNG");
+    assert_eq!(
+        (old.status, old.upload_expires_at),
+        (JobStatus::Pending, Some(98000))
+    );
+    assert_eq!(
+        store.get_upload("aa02").await.unwrap().unwrap().filename,
+        "B.DNG"
+    );
     // The new statuses are allowed now, and it opens again unchanged.
-    assert_eq!(store.cancel("aa02").await.unwrap().status, JobStatus::Cancelled);
+    assert_eq!(
+        store.cancel("aa02").await.unwrap().status,
+        JobStatus::Cancelled
+    );
     drop(store);
     let store = SqliteJobStore::open(&path).unwrap();
     assert_eq!(store.list_jobs(&Default::default()).await.unwrap().len(), 2);
