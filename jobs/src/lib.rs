@@ -15,6 +15,7 @@
 //! - [`uploads`]: job creation — upload intents, and the object-created
 //!   event that records a job exactly once.
 //! - [`auth`] and [`link`]: bearer tokens and HMAC-signed, expiring links.
+//! - [`views`]: the JSON every API answers with for jobs and clients.
 //! - [`aws`] (feature `aws`, not default): the same traits on S3
 //!   ([`aws::S3ObjectStore`]) and DynamoDB ([`aws::DynamoJobStore`]).
 //! - `testing` (feature `testing`): job fixtures and the conformance suite
@@ -35,6 +36,7 @@ pub mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod uploads;
+pub mod views;
 pub mod worker;
 
 #[cfg(feature = "sqlite")]

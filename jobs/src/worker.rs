@@ -149,6 +149,7 @@ pub struct Worker<O: ?Sized, J: ?Sized, P: ?Sized> {
     retry: RetryPolicy,
     /// When expired upload announcements were last collected.
     collected: Mutex<Option<Instant>>,
+    time_limit: Option<Duration>,
 }
 
 impl<O, J, P> Worker<O, J, P>
@@ -175,7 +176,18 @@ where
             instance_type: None,
             retry: RetryPolicy::default(),
             collected: Mutex::new(None),
+            time_limit: None,
         }
+    }
+
+    /// Fail a development that runs longer than `limit` (permanently: a
+    /// development that hung once hangs again), so that a hung file does not
+    /// hold its lease for ever and the worker goes on (and idle). The
+    /// abandoned development's thread is not killed; it ends with the
+    /// process.
+    pub fn with_job_time_limit(mut self, limit: Duration) -> Self {
+        self.time_limit = Some(limit);
+        self
     }
 
     /// Record `instance_type` (the machine this worker runs on) in every job
@@ -423,7 +435,17 @@ where
             ));
         }
 
-        let processed = self.processor.process(&scratch.0, &job.recipe).await;
+        let develop = self.processor.process(&scratch.0, &job.recipe);
+        let processed = match self.time_limit {
+            None => develop.await,
+            Some(limit) => match tokio::time::timeout(limit, develop).await {
+                Ok(r) => r,
+                Err(_) => Err(ProcessError::permanent(format!(
+                    "the development took longer than the per-job time limit of {} s",
+                    limit.as_secs_f64()
+                ))),
+            },
+        };
         drop(scratch);
         let processed = match processed {
             Ok(p) => p,

@@ -101,10 +101,14 @@ pub struct FleetConfig {
     pub max_workers: u32,
     /// `MAX_ATTEMPTS` (default 3): attempts a new job gets.
     pub max_attempts: u32,
+    /// `STACK_NAME` (default `rawflow`): the `Stack` dimension of the
+    /// fleet metrics.
+    pub stack: String,
 }
 
 impl FleetConfig {
-    /// From `WORKER_INSTANCE_IDS`, `JOBS_PER_WORKER`, `MAX_WORKERS`, `MAX_ATTEMPTS`.
+    /// From `WORKER_INSTANCE_IDS`, `JOBS_PER_WORKER`, `MAX_WORKERS`,
+    /// `MAX_ATTEMPTS`, `STACK_NAME`.
     pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
         let instance_ids: Vec<String> = required(env, "WORKER_INSTANCE_IDS")?
             .split(',')
@@ -132,6 +136,7 @@ impl FleetConfig {
             jobs_per_worker,
             max_workers,
             max_attempts,
+            stack: env.var("STACK_NAME").unwrap_or_else(|| "rawflow".into()),
         })
     }
 
@@ -172,12 +177,7 @@ pub const MAX_PARTS: u64 = 10_000;
 impl UploadConfig {
     /// From the variables named on the fields.
     pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
-        let hash = required(env, "ADMIN_TOKEN_SHA256")?;
-        let admin_token_sha256 =
-            rawflow_jobs::ids::parse_hex::<32>(hash.trim()).ok_or(ConfigError::Invalid {
-                name: "ADMIN_TOKEN_SHA256",
-                reason: "not 64 hex digits".into(),
-            })?;
+        let admin_token_sha256 = admin_hash(env)?;
         let recipes = env
             .var("RECIPES")
             .unwrap_or_else(|| "web,full".into())
@@ -193,6 +193,30 @@ impl UploadConfig {
             link_ttl: Duration::from_secs(number(env, "UPLOAD_LINK_TTL_SECS", 3600u64)?.max(60)),
             admin_token_sha256,
             recipes,
+        })
+    }
+}
+
+/// The admin function's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminConfig {
+    /// `ADMIN_TOKEN_SHA256`: hex SHA-256 of the studio's admin token.
+    pub admin_token_sha256: [u8; 32],
+}
+
+fn admin_hash(env: &dyn Env) -> Result<[u8; 32], ConfigError> {
+    let hash = required(env, "ADMIN_TOKEN_SHA256")?;
+    rawflow_jobs::ids::parse_hex::<32>(hash.trim()).ok_or(ConfigError::Invalid {
+        name: "ADMIN_TOKEN_SHA256",
+        reason: "not 64 hex digits".into(),
+    })
+}
+
+impl AdminConfig {
+    /// From `ADMIN_TOKEN_SHA256`.
+    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            admin_token_sha256: admin_hash(env)?,
         })
     }
 }

@@ -32,6 +32,29 @@ impl InstanceState {
     }
 }
 
+/// One worker instance as EC2 describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerInstance {
+    /// The instance id.
+    pub id: String,
+    /// Its state.
+    pub state: InstanceState,
+    /// When it was last started (EC2's `LaunchTime`, which a start from
+    /// `stopped` moves), ms since the epoch, if EC2 said.
+    pub launched_at: Option<i64>,
+}
+
+impl WorkerInstance {
+    /// An instance in `state` with no known launch time.
+    pub fn new(id: impl Into<String>, state: InstanceState) -> Self {
+        Self {
+            id: id.into(),
+            state,
+            launched_at: None,
+        }
+    }
+}
+
 /// A fleet operation failed.
 #[derive(Debug, thiserror::Error)]
 #[error("EC2 {operation}: {message}")]
@@ -45,8 +68,9 @@ pub struct FleetError {
 /// The worker instances.
 #[async_trait]
 pub trait WorkerFleet: Send + Sync {
-    /// The states of `ids` (instances EC2 does not know are left out).
-    async fn states(&self, ids: &[String]) -> Result<Vec<(String, InstanceState)>, FleetError>;
+    /// The instances `ids`, in that order (instances EC2 does not know are
+    /// left out).
+    async fn describe(&self, ids: &[String]) -> Result<Vec<WorkerInstance>, FleetError>;
     /// Start the stopped instances `ids`.
     async fn start(&self, ids: &[String]) -> Result<(), FleetError>;
 }
@@ -84,7 +108,7 @@ fn state_of(name: Option<&InstanceStateName>) -> InstanceState {
 
 #[async_trait]
 impl WorkerFleet for Ec2Fleet {
-    async fn states(&self, ids: &[String]) -> Result<Vec<(String, InstanceState)>, FleetError> {
+    async fn describe(&self, ids: &[String]) -> Result<Vec<WorkerInstance>, FleetError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -103,12 +127,16 @@ impl WorkerFleet for Ec2Fleet {
             for instance in reservation.instances() {
                 if let Some(id) = instance.instance_id() {
                     let name = instance.state().and_then(|s| s.name());
-                    states.push((id.to_string(), state_of(name)));
+                    states.push(WorkerInstance {
+                        id: id.to_string(),
+                        state: state_of(name),
+                        launched_at: instance.launch_time().and_then(|t| t.to_millis().ok()),
+                    });
                 }
             }
         }
         // In the configured order.
-        states.sort_by_key(|(id, _)| ids.iter().position(|x| x == id));
+        states.sort_by_key(|i| ids.iter().position(|x| *x == i.id));
         Ok(states)
     }
 

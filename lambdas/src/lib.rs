@@ -10,13 +10,20 @@
 //! - [`download`]: a client gets a short-lived presigned `GET` of a completed
 //!   job's output.
 //!
+//! - [`admin`]: the studio's admin API (clients, jobs, a client's job
+//!   status) with the requests and answers of `rawflow serve`.
+//! - [`metrics`]: the fleet's health (backlog age, idle workers) as
+//!   CloudWatch metrics for the template's alarms.
+//!
 //! Every handler is a plain `async fn` taking its event and its
 //! dependencies; the binaries in `src/bin/` only wire ([`wiring`]).
 
+pub mod admin;
 pub mod config;
 pub mod download;
 pub mod fleet;
 pub mod http;
+pub mod metrics;
 pub mod orchestrator;
 pub mod upload;
 pub mod wiring;

@@ -7,7 +7,10 @@ use rawflow_jobs::aws::{
     dynamo_client, load_config, s3_client, DynamoJobStore, S3Config, S3ObjectStore,
 };
 
-use crate::config::{ConfigError, DownloadConfig, Env, FleetConfig, StorageConfig, UploadConfig};
+use crate::admin::AdminDeps;
+use crate::config::{
+    AdminConfig, ConfigError, DownloadConfig, Env, FleetConfig, StorageConfig, UploadConfig,
+};
 use crate::download::DownloadDeps;
 use crate::fleet::Ec2Fleet;
 use crate::orchestrator::OrchestratorDeps;
@@ -79,6 +82,19 @@ pub fn download_deps(
         jobs: Arc::new(jobs),
         store,
         config: DownloadConfig::from_env(env)?,
+    })
+}
+
+/// The admin function's dependencies from `sdk` and `env`.
+pub fn admin_deps(
+    sdk: &rawflow_jobs::aws::aws_config::SdkConfig,
+    env: &dyn Env,
+) -> Result<AdminDeps, ConfigError> {
+    let storage = StorageConfig::from_env(env)?;
+    let (_, jobs) = stores(sdk, &storage);
+    Ok(AdminDeps {
+        jobs: Arc::new(jobs),
+        admin_token_sha256: AdminConfig::from_env(env)?.admin_token_sha256,
     })
 }
 

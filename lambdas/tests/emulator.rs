@@ -18,16 +18,19 @@ use rawflow_jobs::aws::{
     create_table, dynamo_client, s3_client, DynamoJobStore, S3Config, S3ObjectStore,
 };
 use rawflow_jobs::{
-    JobStatus, JobStore, ObjectStore, ProcessError, ProcessOutput, Processor, RenderedOutput,
-    Worker, WorkerConfig,
+    JobFilter, JobStatus, JobStore, ObjectStore, ProcessError, ProcessOutput, Processor,
+    RenderedOutput, Worker, WorkerConfig, WorkerRecord, WorkerState,
 };
 use rawflow_lambdas::aws_sdk_ec2;
 use rawflow_lambdas::aws_sdk_ec2::types::InstanceStateName;
 use rawflow_lambdas::config::{DownloadConfig, FleetConfig, UploadConfig};
 use rawflow_lambdas::download::{handle_download, DownloadDeps};
 use rawflow_lambdas::fleet::Ec2Fleet;
-use rawflow_lambdas::orchestrator::{handle_s3_event, OrchestratorDeps};
+use rawflow_lambdas::orchestrator::{
+    handle_s3_event, handle_sweep, EventBridgeEvent, OrchestratorDeps, OrchestratorReport,
+};
 use rawflow_lambdas::upload::{handle_upload, UploadDeps};
+use support::fault_proxy::{Fault, FaultProxy, Rule};
 use support::moto::Moto;
 use support::*;
 
@@ -67,20 +70,34 @@ struct Studio {
 
 async fn studio() -> Option<Studio> {
     let moto = Moto::start()?;
-    let sdk = moto.sdk_config().await;
+    let endpoint = moto.endpoint.clone();
+    Some(studio_on(moto, &endpoint).await)
+}
+
+/// The studio's clients talk to `endpoint` (the emulator, or a fault proxy
+/// in front of it).
+async fn studio_on(moto: Moto, endpoint: &str) -> Studio {
+    use rawflow_jobs::aws::aws_config;
+    use rawflow_jobs::aws::aws_sdk_s3::config::Credentials;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "moto"))
+        .load()
+        .await;
     let s3 = s3_client(&sdk);
     for b in [RAW, PROCESSED] {
         s3.create_bucket().bucket(b).send().await.unwrap();
     }
     let ddb = dynamo_client(&sdk);
     create_table(&ddb, TABLE).await.unwrap();
-    Some(Studio {
+    Studio {
         store: S3ObjectStore::new(s3, S3Config::new(RAW, PROCESSED)),
         jobs: Arc::new(DynamoJobStore::new(ddb, TABLE)),
         ec2: aws_sdk_ec2::Client::new(&sdk),
         admin_token: issue_token("admin").token,
         _moto: moto,
-    })
+    }
 }
 
 impl Studio {
@@ -107,6 +124,48 @@ impl Studio {
                 link_ttl: Duration::from_secs(900),
             },
         }
+    }
+
+    /// The orchestrator over this studio's table and `instances`.
+    fn orchestrator(&self, instances: &[&str]) -> OrchestratorDeps {
+        OrchestratorDeps {
+            jobs: self.jobs.clone(),
+            fleet: Arc::new(Ec2Fleet::new(self.ec2.clone())),
+            config: FleetConfig {
+                instance_ids: instances.iter().map(|s| s.to_string()).collect(),
+                jobs_per_worker: 20,
+                max_workers: u32::try_from(instances.len()).unwrap(),
+                max_attempts: 3,
+                stack: "rawflow".into(),
+            },
+            raw_bucket: RAW.into(),
+        }
+    }
+
+    /// Upload `bytes` for `client` and deliver S3's event (key URL-encoded)
+    /// to the orchestrator twice; the job id and both reports.
+    async fn upload_and_notify(
+        &self,
+        deps: &OrchestratorDeps,
+        client: &str,
+        filename: &str,
+        bytes: &[u8],
+    ) -> (String, OrchestratorReport, OrchestratorReport) {
+        let (job_id, key) = self.upload(client, filename, bytes).await;
+        let head = self
+            .store
+            .client()
+            .head_object()
+            .bucket(RAW)
+            .key(&key)
+            .send()
+            .await
+            .unwrap();
+        let etag = head.e_tag().unwrap().to_string();
+        let event = || s3_put_event(RAW, &key, bytes.len() as u64, &etag);
+        let first = handle_s3_event(event(), deps).await.unwrap();
+        let second = handle_s3_event(event(), deps).await.unwrap();
+        (job_id, first, second)
     }
 
     /// A worker instance, launched then stopped (as the stack leaves it).
@@ -206,6 +265,7 @@ async fn upload_event_worker_download_end_to_end() {
             jobs_per_worker: 20,
             max_workers: 1,
             max_attempts: 3,
+            stack: "rawflow".into(),
         },
         raw_bucket: RAW.into(),
     };
@@ -336,4 +396,143 @@ async fn large_files_upload_in_presigned_parts() {
         .await
         .unwrap();
     assert!(got == bytes, "multipart object differs");
+}
+
+fn ec2_stopped(instance: &str) -> EventBridgeEvent {
+    serde_json::from_value(serde_json::json!({
+        "version": "0", "id": "e1", "source": "aws.ec2", "account": "123456789012",
+        "time": "2026-12-03T18:00:00Z", "region": "us-east-1",
+        "resources": [format!("arn:aws:ec2:us-east-1:123456789012:instance/{instance}")],
+        "detail-type": "EC2 Instance State-change Notification",
+        "detail": {"instance-id": instance, "state": "stopped"},
+    }))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_starts_the_worker_even_when_the_index_lags() {
+    let Some(moto) = Moto::start() else { return };
+    // Every query of the by_status index answers as an index that has not
+    // caught up: no item. Everything else reaches the emulator.
+    let proxy = FaultProxy::start(&moto.endpoint).await;
+    let studio = studio_on(moto, &proxy.endpoint).await;
+    proxy.add(
+        Rule::dynamo("Query")
+            .body_contains("by_status")
+            .fault(Fault::EmptyQuery)
+            .always(),
+    );
+    let instance = studio.stopped_worker_instance().await;
+    let deps = studio.orchestrator(&[&instance]);
+    let (alice, _) = new_client(studio.jobs.as_ref()).await;
+    let (job_id, first, again) = studio
+        .upload_and_notify(&deps, &alice, "Lag 1.DNG", b"raw bytes")
+        .await;
+    // The index shows no pending job…
+    let listed = studio
+        .jobs
+        .list_jobs(&JobFilter {
+            status: Some(JobStatus::Pending),
+            ..JobFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(listed.is_empty(), "the index lags");
+    assert!(proxy.injected() >= 2, "{:?}", proxy.log());
+    // …but the invocation that recorded the job started a worker for it.
+    assert_eq!(first.created, [job_id.clone()]);
+    assert_eq!((first.pending, first.wanted), (1, 1));
+    assert_eq!(first.started, [instance.clone()]);
+    assert_eq!(
+        studio.jobs.get_job(&job_id).await.unwrap().unwrap().status,
+        JobStatus::Pending
+    );
+    // The repeated delivery: one job, and the booting instance counts.
+    assert_eq!(again.duplicates, [job_id]);
+    assert!(again.created.is_empty() && again.started.is_empty());
+    assert_eq!(again.active, [instance.clone()]);
+    assert!(matches!(
+        studio.instance_state(&instance).await,
+        InstanceStateName::Running | InstanceStateName::Pending
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_recorded_while_the_worker_shuts_down_is_started_by_the_state_change_sweep() {
+    let Some(studio) = studio().await else { return };
+    let instance = studio.stopped_worker_instance().await;
+    let deps = studio.orchestrator(&[&instance]);
+    studio
+        .ec2
+        .start_instances()
+        .instance_ids(&instance)
+        .send()
+        .await
+        .unwrap();
+    // The worker found no work: it recorded itself stopped and runs its
+    // shutdown command; EC2 still reports the instance running.
+    let now = rawflow_jobs::ids::now_millis();
+    let record = WorkerRecord {
+        id: instance.clone(),
+        instance_type: "c7i.large".into(),
+        state: WorkerState::Stopped,
+        started_at: now - 60_000,
+        updated_at: now,
+        jobs_done: 1,
+    };
+    studio.jobs.put_worker(&record).await.unwrap();
+    assert_eq!(
+        studio.instance_state(&instance).await,
+        InstanceStateName::Running
+    );
+
+    let (alice, _) = new_client(studio.jobs.as_ref()).await;
+    let (job_id, first, again) = studio
+        .upload_and_notify(&deps, &alice, "Late.DNG", b"late raw")
+        .await;
+    assert_eq!(first.created, [job_id.clone()]);
+    // Running, but its worker is going: stopping, nothing to start yet.
+    for r in [&first, &again] {
+        assert!(r.active.is_empty() && r.started.is_empty(), "{r:?}");
+        assert_eq!(r.stopping, [instance.clone()]);
+    }
+    // The schedule, while it still shuts down: the same answer.
+    let scheduled: EventBridgeEvent = serde_json::from_value(serde_json::json!({
+        "source": "aws.events", "detail-type": "Scheduled Event", "detail": {},
+    }))
+    .unwrap();
+    let r = handle_sweep(&scheduled, &deps).await.unwrap();
+    assert_eq!(r.stopping, [instance.clone()]);
+    // The sweep's metrics for the alarms: one job waiting, one instance up
+    // with no job of its own since its worker's last record.
+    let m = r.metrics.clone().unwrap();
+    assert_eq!((m.pending_jobs, m.running_workers), (1, 1));
+    assert!(m.oldest_pending_age_seconds >= 0.0 && m.oldest_pending_age_seconds < 120.0);
+    assert!(m.longest_idle_worker_seconds < 120.0, "{m:?}");
+
+    // The instance reaches stopped: EventBridge's state-change rule runs the
+    // sweep, which starts it for the job.
+    studio
+        .ec2
+        .stop_instances()
+        .instance_ids(&instance)
+        .send()
+        .await
+        .unwrap();
+    let r = handle_sweep(&ec2_stopped(&instance), &deps).await.unwrap();
+    assert_eq!((r.pending, r.started.clone()), (1, vec![instance.clone()]));
+    assert!(matches!(
+        studio.instance_state(&instance).await,
+        InstanceStateName::Running | InstanceStateName::Pending
+    ));
+    // The previous run's "stopped" record no longer makes it look stopping.
+    let workers = studio.jobs.list_workers().await.unwrap();
+    assert_eq!(workers[0].state, WorkerState::Active);
+    let r = handle_sweep(&scheduled, &deps).await.unwrap();
+    assert_eq!(r.active, [instance.clone()]);
+    assert!(r.started.is_empty() && r.stopping.is_empty());
+    assert_eq!(
+        studio.jobs.get_job(&job_id).await.unwrap().unwrap().status,
+        JobStatus::Pending
+    );
 }

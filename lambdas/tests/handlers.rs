@@ -9,11 +9,15 @@ use std::time::Duration;
 use rawflow_jobs::auth::{hash_token, issue_token};
 use rawflow_jobs::aws::aws_sdk_s3;
 use rawflow_jobs::aws::{S3Config, S3ObjectStore};
-use rawflow_jobs::{JobStatus, JobStore, SqliteJobStore};
+use rawflow_jobs::{JobStatus, JobStore, SqliteJobStore, WorkerRecord, WorkerState};
+use rawflow_lambdas::admin::{handle_admin, AdminDeps};
 use rawflow_lambdas::config::{DownloadConfig, FleetConfig, UploadConfig};
 use rawflow_lambdas::download::{handle_download, DownloadDeps};
 use rawflow_lambdas::fleet::InstanceState;
-use rawflow_lambdas::orchestrator::{handle_s3_event, OrchestratorDeps, OrchestratorError};
+use rawflow_lambdas::lambda_runtime::{Context, LambdaEvent};
+use rawflow_lambdas::orchestrator::{
+    handle, handle_s3_event, handle_sweep, EventBridgeEvent, OrchestratorDeps, OrchestratorError,
+};
 use rawflow_lambdas::upload::{handle_upload, UploadDeps};
 use support::*;
 
@@ -48,6 +52,7 @@ fn fleet_config(ids: &[&str], per: u32, max: u32) -> FleetConfig {
         jobs_per_worker: per,
         max_workers: max,
         max_attempts: 3,
+        stack: "rawflow".into(),
     }
 }
 
@@ -121,28 +126,122 @@ async fn s3_event_records_the_job_once_and_starts_the_stopped_worker() {
     assert_eq!(fleet.started.lock().unwrap().len(), 1);
 }
 
+fn eventbridge(detail_type: &str, detail: serde_json::Value) -> EventBridgeEvent {
+    serde_json::from_value(serde_json::json!({
+        "version": "0", "id": "e1", "source": "aws.ec2", "account": "123456789012",
+        "time": "2026-12-03T18:00:00Z", "region": "us-east-1", "resources": [],
+        "detail-type": detail_type, "detail": detail,
+    }))
+    .unwrap()
+}
+
 #[tokio::test]
-async fn a_stopping_worker_fails_the_invocation_after_the_job_is_recorded() {
+async fn a_stopping_worker_leaves_the_job_to_the_state_change_sweep() {
     let (_d, jobs) = sqlite();
     let fleet = Arc::new(FakeFleet::new(&[("i-w", InstanceState::Stopping)]));
     let deps = orchestrator(jobs.clone(), fleet.clone(), fleet_config(&["i-w"], 20, 1));
     let (client, _) = new_client(jobs.as_ref()).await;
     let (job_id, key) = announce(jobs.as_ref(), &client, "A.DNG").await;
-    let event = || s3_put_event(RAW, &key, 5, "e");
-    match handle_s3_event(event(), &deps).await {
-        Err(OrchestratorError::WorkerStopping(ids)) => assert_eq!(ids, ["i-w"]),
-        other => panic!("{other:?}"),
-    }
-    // Recorded before the EC2 call: nothing is lost.
+    let report = handle_s3_event(s3_put_event(RAW, &key, 5, "e"), &deps)
+        .await
+        .unwrap();
+    // Recorded before the EC2 call; the instance cannot be started yet.
+    assert_eq!(report.created, [job_id.clone()]);
+    assert_eq!(report.stopping, ["i-w"]);
+    assert!(report.started.is_empty());
     assert_eq!(
         jobs.get_job(&job_id).await.unwrap().unwrap().status,
         JobStatus::Pending
     );
-    // Lambda's retry, once the instance has stopped: started.
+    // EC2 reports it stopped: the state-change rule's sweep starts it.
     fleet.set("i-w", InstanceState::Stopped);
-    let report = handle_s3_event(event(), &deps).await.unwrap();
-    assert_eq!(report.duplicates, [job_id]);
+    let stopped = eventbridge(
+        "EC2 Instance State-change Notification",
+        serde_json::json!({"instance-id": "i-w", "state": "stopped"}),
+    );
+    let report = handle_sweep(&stopped, &deps).await.unwrap();
+    assert_eq!(
+        (report.pending, report.started.clone()),
+        (1, vec!["i-w".to_string()])
+    );
+    // Another instance's state change is none of its business.
+    let other = eventbridge(
+        "EC2 Instance State-change Notification",
+        serde_json::json!({"instance-id": "i-other", "state": "stopped"}),
+    );
+    let report = handle_sweep(&other, &deps).await.unwrap();
+    assert_eq!(report.ignored.len(), 1);
+}
+
+#[tokio::test]
+async fn a_running_instance_whose_worker_is_draining_counts_as_stopping() {
+    let (_d, jobs) = sqlite();
+    let fleet = Arc::new(FakeFleet::new(&[
+        ("i-1", InstanceState::Running),
+        ("i-2", InstanceState::Stopped),
+    ]));
+    let deps = orchestrator(
+        jobs.clone(),
+        fleet.clone(),
+        fleet_config(&["i-1", "i-2"], 20, 2),
+    );
+    let now = rawflow_jobs::ids::now_millis();
+    jobs.put_worker(&WorkerRecord {
+        id: "i-1".into(),
+        instance_type: "c7i.large".into(),
+        state: WorkerState::Draining,
+        started_at: now - 1000,
+        updated_at: now,
+        jobs_done: 0,
+    })
+    .await
+    .unwrap();
+    let (client, _) = new_client(jobs.as_ref()).await;
+    let (_, key) = announce(jobs.as_ref(), &client, "A.DNG").await;
+    let report = handle_s3_event(s3_put_event(RAW, &key, 5, "e"), &deps)
+        .await
+        .unwrap();
+    // i-1 looks running but is on its way down: i-2 is started instead.
+    assert!(report.active.is_empty(), "{report:?}");
+    assert_eq!(report.started, ["i-2"]);
+}
+
+#[tokio::test]
+async fn the_schedule_and_unknown_events_through_the_one_entry_point() {
+    let (_d, jobs) = sqlite();
+    let fleet = Arc::new(FakeFleet::new(&[("i-w", InstanceState::Stopped)]));
+    let deps = orchestrator(jobs.clone(), fleet.clone(), fleet_config(&["i-w"], 20, 1));
+    let scheduled = serde_json::json!({
+        "version": "0", "id": "s1", "source": "aws.events", "account": "123456789012",
+        "time": "2026-12-03T18:00:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/rawflow-sweep"],
+        "detail-type": "Scheduled Event", "detail": {},
+    });
+    let ev = || LambdaEvent::new(scheduled.clone(), Context::default());
+    // Nothing pending: nothing started.
+    let report = handle(ev(), &deps).await.unwrap();
+    assert!(report.started.is_empty() && report.pending == 0);
+    // A job nobody started a worker for (a lost event): the schedule does.
+    let (client, _) = new_client(jobs.as_ref()).await;
+    pending_job(jobs.as_ref(), &client).await;
+    let report = handle(ev(), &deps).await.unwrap();
     assert_eq!(report.started, ["i-w"]);
+    // S3 events go through the same entry point.
+    let (_, key) = announce(jobs.as_ref(), &client, "B.DNG").await;
+    let s3 = serde_json::to_value(s3_put_event(RAW, &key, 5, "e").payload).unwrap();
+    let report = handle(LambdaEvent::new(s3, Context::default()), &deps)
+        .await
+        .unwrap();
+    assert_eq!(report.created.len(), 1);
+    let bad = handle(
+        LambdaEvent::new(serde_json::json!({"hello": 1}), Context::default()),
+        &deps,
+    )
+    .await;
+    assert!(
+        matches!(bad, Err(OrchestratorError::BadEvent(_))),
+        "{bad:?}"
+    );
 }
 
 #[tokio::test]
@@ -401,4 +500,110 @@ async fn upload_links_need_the_admin_token_and_respect_the_limit() {
     get.payload.request_context.http.method = rawflow_lambdas::aws_lambda_events::http::Method::GET;
     let r = handle_upload(get, &deps).await.unwrap();
     assert_eq!(r.status_code, 405);
+}
+
+#[tokio::test]
+async fn admin_api_creates_clients_and_shows_jobs_like_rawflow_serve() {
+    let (_d, jobs) = sqlite();
+    let admin = issue_token("admin").token;
+    let deps = AdminDeps {
+        jobs: jobs.clone(),
+        admin_token_sha256: hash_token(&admin),
+    };
+    // A client created from outside, through the admin route.
+    let r = handle_admin(
+        admin_event(
+            "POST",
+            "/v1/clients",
+            Some(&admin),
+            Some(&serde_json::json!({"name": "Alice Studio"})),
+        ),
+        &deps,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status_code, 201, "{:?}", r.body);
+    let alice = body_json(&r);
+    let alice_id = alice["client_id"].as_str().unwrap().to_string();
+    let alice_token = alice["token"].as_str().unwrap().to_string();
+    assert_eq!(alice["name"], "Alice Studio");
+    let stored = jobs.get_client(&alice_id).await.unwrap().unwrap();
+    assert_eq!(stored.token_hash, hash_token(&alice_token), "stored hashed");
+    let r = handle_admin(
+        admin_event(
+            "POST",
+            "/v1/clients",
+            Some(&admin),
+            Some(&serde_json::json!({"name": ""})),
+        ),
+        &deps,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status_code, 400);
+    // Only the admin creates clients or lists jobs.
+    for (method, path) in [("POST", "/v1/clients"), ("GET", "/v1/jobs")] {
+        let body = serde_json::json!({"name": "Mallory"});
+        let r = handle_admin(
+            admin_event(method, path, Some(&alice_token), Some(&body)),
+            &deps,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status_code, 401, "{method} {path}");
+        let r = handle_admin(admin_event(method, path, None, Some(&body)), &deps)
+            .await
+            .unwrap();
+        assert_eq!(r.status_code, 401, "{method} {path}");
+    }
+    let (bob_id, bob_token) = new_client(jobs.as_ref()).await;
+    let job = pending_job(jobs.as_ref(), &alice_id).await;
+    pending_job(jobs.as_ref(), &bob_id).await;
+
+    // The admin lists jobs (filters as rawflow serve's) and inspects one.
+    let r = handle_admin(
+        admin_event(
+            "GET",
+            &format!("/v1/jobs?status=pending&client_id={alice_id}"),
+            Some(&admin),
+            None,
+        ),
+        &deps,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status_code, 200);
+    let listed = body_json(&r);
+    assert_eq!(listed["jobs"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        listed["jobs"][0],
+        rawflow_jobs::views::job_json(&jobs.get_job(&job).await.unwrap().unwrap())
+    );
+    let r = handle_admin(
+        admin_event("GET", "/v1/jobs?status=bogus", Some(&admin), None),
+        &deps,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status_code, 400);
+    // The status route: the job's client sees it, another client gets 404.
+    for (token, want) in [(&admin, 200), (&alice_token, 200), (&bob_token, 404)] {
+        let r = handle_admin(
+            admin_event("GET", &format!("/v1/jobs/{job}"), Some(token), None),
+            &deps,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status_code, want);
+        if want == 200 {
+            assert_eq!(body_json(&r)["status"], "pending");
+        }
+    }
+    let r = handle_admin(
+        admin_event("GET", "/v1/jobs/../../x", Some(&admin), None),
+        &deps,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status_code, 404);
 }

@@ -47,6 +47,9 @@ pub enum Fault {
     /// Forward the request, pass on the status, the headers and half of the
     /// body, then close the connection.
     TruncateBody,
+    /// Answer a DynamoDB `Query` with no items, as an eventually consistent
+    /// index that has not caught up yet does; the emulator is not asked.
+    EmptyQuery,
 }
 
 /// Which requests a fault applies to, and how many times.
@@ -304,6 +307,18 @@ async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Result<Response<
             Ok(error_response(f, target.is_some(), is_head))
         }
         Some(Fault::DropRequest) => Err(Dropped.into()),
+        Some(Fault::EmptyQuery) => {
+            let mut resp = Response::new(full(Bytes::from_static(
+                br#"{"Count":0,"Items":[],"ScannedCount":0}"#,
+            )));
+            resp.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-amz-json-1.0"),
+            );
+            resp.headers_mut()
+                .insert("x-amzn-requestid", HeaderValue::from_static("FAULTPROXY"));
+            Ok(resp)
+        }
         Some(Fault::DropResponse) => {
             forward(&shared, parts, body).await?;
             Err(Dropped.into())

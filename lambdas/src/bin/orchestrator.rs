@@ -1,9 +1,10 @@
-//! The orchestrator Lambda: S3 `ObjectCreated` → pending job → running worker.
+//! The orchestrator Lambda: S3 `ObjectCreated` → pending job → running
+//! worker; EventBridge (a worker instance stopped, or the schedule) → the
+//! same fleet check for whatever backlog the table holds.
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use rawflow_lambdas::aws_lambda_events::s3::S3Event;
 use rawflow_lambdas::config::ProcessEnv;
-use rawflow_lambdas::orchestrator::handle_s3_event;
+use rawflow_lambdas::orchestrator::handle;
 use rawflow_lambdas::wiring::{init_tracing, orchestrator_deps, sdk_config};
 
 #[tokio::main]
@@ -12,8 +13,8 @@ async fn main() -> Result<(), Error> {
     let sdk = sdk_config().await;
     let deps = orchestrator_deps(&sdk, &ProcessEnv)?;
     let deps = &deps;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<S3Event>| async move {
-        handle_s3_event(event, deps).await
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move { handle(event, deps).await },
+    ))
     .await
 }

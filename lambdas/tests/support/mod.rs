@@ -3,11 +3,12 @@
 
 #![allow(dead_code)]
 
+#[path = "../../../jobs/tests/support/fault_proxy.rs"]
+pub mod fault_proxy;
 #[path = "../../../jobs/tests/support/moto.rs"]
 pub mod moto;
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -18,17 +19,20 @@ use rawflow_jobs::uploads::{create_upload, on_object_created, EventOutcome, Obje
 use rawflow_jobs::{Client, JobStore, LinkSigner, OutputRecord};
 use rawflow_lambdas::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use rawflow_lambdas::aws_lambda_events::s3::S3Event;
-use rawflow_lambdas::fleet::{FleetError, InstanceState, WorkerFleet};
+use rawflow_lambdas::fleet::{FleetError, InstanceState, WorkerFleet, WorkerInstance};
 use rawflow_lambdas::lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 
-/// A fixture's JSON.
+/// A fixture's JSON (compiled in, so that other crates' tests can use this
+/// module too).
 pub fn fixture(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap();
-    serde_json::from_str(&text).unwrap()
+    let text = match name {
+        "s3-put.json" => include_str!("../fixtures/s3-put.json"),
+        "apigw-v2-download.json" => include_str!("../fixtures/apigw-v2-download.json"),
+        "apigw-v2-upload.json" => include_str!("../fixtures/apigw-v2-upload.json"),
+        other => panic!("no fixture {other}"),
+    };
+    serde_json::from_str(text).unwrap()
 }
 
 /// S3 encodes keys in events like a form: `+` for space, `%XX` otherwise.
@@ -102,6 +106,44 @@ pub fn upload_event(
     LambdaEvent::new(serde_json::from_value(v).unwrap(), Context::default())
 }
 
+/// An admin API request: `method` on `path` (with `?query`), `token`, and a
+/// JSON `body` (sent as plain text).
+pub fn admin_event(
+    method: &str,
+    path_and_query: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> LambdaEvent<ApiGatewayV2httpRequest> {
+    let mut v = fixture("apigw-v2-upload.json");
+    let (path, q) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    v["rawPath"] = path.into();
+    v["routeKey"] = format!("{method} {path}").into();
+    v["requestContext"]["http"]["path"] = path.into();
+    v["requestContext"]["http"]["method"] = method.into();
+    v["requestContext"]["routeKey"] = format!("{method} {path}").into();
+    v["rawQueryString"] = q.into();
+    let mut params = serde_json::Map::new();
+    for pair in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, val) = pair.split_once('=').unwrap_or((pair, ""));
+        params.insert(k.into(), val.into());
+    }
+    v["queryStringParameters"] = Value::Object(params);
+    set_token(&mut v, token);
+    match body {
+        Some(b) => {
+            v["body"] = b.to_string().into();
+            v["isBase64Encoded"] = false.into();
+        }
+        None => {
+            v.as_object_mut().unwrap().remove("body");
+            v["isBase64Encoded"] = false.into();
+        }
+    }
+    LambdaEvent::new(serde_json::from_value(v).unwrap(), Context::default())
+}
+
 fn set_token(v: &mut Value, token: Option<&str>) {
     let headers = v["headers"].as_object_mut().unwrap();
     match token {
@@ -153,14 +195,14 @@ impl FakeFleet {
 
 #[async_trait]
 impl WorkerFleet for FakeFleet {
-    async fn states(&self, ids: &[String]) -> Result<Vec<(String, InstanceState)>, FleetError> {
+    async fn describe(&self, ids: &[String]) -> Result<Vec<WorkerInstance>, FleetError> {
         Ok(self
             .instances
             .lock()
             .unwrap()
             .iter()
             .filter(|(id, _)| ids.contains(id))
-            .cloned()
+            .map(|(id, s)| WorkerInstance::new(id.clone(), s.clone()))
             .collect())
     }
 
