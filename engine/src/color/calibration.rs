@@ -190,6 +190,15 @@ fn xyz_to_xy(xyz: [f64; 3]) -> Option<(f64, f64)> {
     (sum.is_finite() && sum > 0.0 && xy.0 > 0.0 && xy.1 > 0.0 && xy.0 + xy.1 < 1.0).then_some(xy)
 }
 
+/// The matrix from white-balanced (by `mult`) camera RGB to the working
+/// space (linear Rec.2020).
+pub fn camera_to_working(raw: &RawImage, mult: [f32; 3]) -> Matrix3 {
+    color::multiply(
+        &super::space::srgb_to_working(),
+        &camera_to_srgb_for(raw, mult),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -350,7 +350,7 @@ fn curv_tag(transfer: Transfer) -> Vec<u8> {
 /// (y ≤ 0, collinear primaries) or a non-finite / non-positive gamma.
 ///
 /// ```
-/// use rawflow::encode::{matrix_trc_profile, Transfer, ADOBE_RGB_PRIMARIES, D65};
+/// use rawflow::internals::color::icc::{matrix_trc_profile, Transfer, ADOBE_RGB_PRIMARIES, D65};
 /// let adobe = matrix_trc_profile(
 ///     "Adobe RGB (1998) compatible",
 ///     &ADOBE_RGB_PRIMARIES,

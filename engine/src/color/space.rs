@@ -13,6 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+#[cfg(feature = "lcms2")]
 use lcms2::{Intent as LcmsIntent, PixelFormat, Profile, Transform};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,7 @@ use super::icc::{
 };
 use super::matrix::{invert, multiply, Matrix3};
 use super::transfer;
+use crate::cpu::Isa;
 use crate::error::{Error, Result};
 use crate::image::{Rgb16, Rgb8, RgbF32};
 
@@ -119,6 +121,7 @@ pub enum Intent {
     AbsoluteColorimetric,
 }
 
+#[cfg(feature = "lcms2")]
 impl Intent {
     fn lcms(self) -> LcmsIntent {
         match self {
@@ -284,6 +287,8 @@ enum Kind {
 pub struct OutputTransform {
     kind: Kind,
     profile: Vec<u8>,
+    /// Matrix + 8-bit sRGB curve, resolved for the development's instruction set.
+    srgb8: transfer::MatrixSrgb8Fn,
 }
 
 impl std::fmt::Debug for OutputTransform {
@@ -294,13 +299,51 @@ impl std::fmt::Debug for OutputTransform {
     }
 }
 
+/// The error of a conversion that needs Little CMS in a build without it.
+#[cfg(not(feature = "lcms2"))]
+fn no_lcms() -> Error {
+    Error::InvalidParameter(
+        "ICC profile conversions and the absolute colorimetric intent need rawflow's `lcms2` feature"
+            .into(),
+    )
+}
+
+/// Ok when Little CMS is built in (with the `lcms2` feature).
+fn lcms_available() -> Result<()> {
+    #[cfg(feature = "lcms2")]
+    {
+        Ok(())
+    }
+    #[cfg(not(feature = "lcms2"))]
+    {
+        Err(no_lcms())
+    }
+}
+
+/// Why Little CMS refuses `bytes` as a profile, if it does.
+fn check_icc(bytes: &[u8]) -> Result<std::result::Result<(), String>> {
+    lcms_available()?;
+    #[cfg(feature = "lcms2")]
+    {
+        Ok(Profile::new_icc(bytes)
+            .map(|_| ())
+            .map_err(|e| e.to_string()))
+    }
+    #[cfg(not(feature = "lcms2"))]
+    {
+        let _ = bytes;
+        Err(no_lcms())
+    }
+}
+
 fn read_icc(path: &Path) -> Result<Vec<u8>> {
+    lcms_available()?;
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
     // Check that Little CMS accepts it before any pixel work.
-    Profile::new_icc(&bytes).map_err(|e| {
+    check_icc(&bytes)?.map_err(|e| {
         Error::InvalidParameter(format!("{}: not a usable ICC profile: {e}", path.display()))
     })?;
     Ok(bytes)
@@ -317,13 +360,16 @@ impl OutputTransform {
             return Ok(Self {
                 kind: Kind::Lcms { intent },
                 profile: read_icc(path)?,
+                srgb8: transfer::dispatch_matrix_srgb8(Isa::process()),
             });
         };
         let profile = builtin_profile(space).unwrap_or_default().to_vec();
         if intent == Intent::AbsoluteColorimetric {
+            lcms_available()?;
             return Ok(Self {
                 kind: Kind::Lcms { intent },
                 profile,
+                srgb8: transfer::dispatch_matrix_srgb8(Isa::process()),
             });
         }
         let m = rgb_to_rgb((&REC2020_PRIMARIES, D65), (&b.primaries, b.white))?;
@@ -331,17 +377,31 @@ impl OutputTransform {
             Some(lut) => Kind::MatrixLut(m, lut),
             None => Kind::MatrixSrgbCurve(m),
         };
-        Ok(Self { kind, profile })
+        Ok(Self {
+            kind,
+            profile,
+            srgb8: transfer::dispatch_matrix_srgb8(Isa::process()),
+        })
     }
 
     /// Prepare the conversion to an ICC profile given as bytes (always Little CMS).
     pub fn from_icc(profile: Vec<u8>, intent: Intent) -> Result<Self> {
-        Profile::new_icc(&profile)
+        check_icc(&profile)?
             .map_err(|e| Error::InvalidParameter(format!("not a usable ICC profile: {e}")))?;
         Ok(Self {
             kind: Kind::Lcms { intent },
             profile,
+            srgb8: transfer::dispatch_matrix_srgb8(Isa::process()),
         })
+    }
+
+    /// The same conversion with the kernels of `isa` (the constructors take
+    /// those of [`Isa::process`]).
+    pub(crate) fn for_isa(self, isa: Isa) -> Self {
+        Self {
+            srgb8: transfer::dispatch_matrix_srgb8(isa),
+            ..self
+        }
     }
 
     /// The ICC profile to embed in the output.
@@ -390,7 +450,7 @@ impl OutputTransform {
         out.height = image.height;
         let data = match &self.kind {
             Kind::MatrixSrgbCurve(m) => {
-                let convert = super::transfer::dispatch_matrix_srgb8(crate::cpu::Isa::process());
+                let convert = self.srgb8;
                 out.data.resize(image.data.len(), 0);
                 out.data
                     .par_chunks_mut(3 * 4096)
@@ -409,6 +469,7 @@ impl OutputTransform {
         Ok(())
     }
 
+    #[cfg(feature = "lcms2")]
     fn lcms_input(image: &RgbF32) -> Vec<[f32; 3]> {
         image
             .data
@@ -425,12 +486,24 @@ impl OutputTransform {
             .collect()
     }
 
+    #[cfg(not(feature = "lcms2"))]
+    fn lcms16(&self, _: &RgbF32, _: Intent) -> Result<Vec<u16>> {
+        Err(no_lcms())
+    }
+
+    #[cfg(not(feature = "lcms2"))]
+    fn lcms8(&self, _: &RgbF32, _: Intent) -> Result<Vec<u8>> {
+        Err(no_lcms())
+    }
+
+    #[cfg(feature = "lcms2")]
     fn lcms_profiles(&self) -> Result<(Profile, Profile)> {
         let src = Profile::new_icc(working_profile()).map_err(lcms_err)?;
         let dst = Profile::new_icc(&self.profile).map_err(lcms_err)?;
         Ok((src, dst))
     }
 
+    #[cfg(feature = "lcms2")]
     fn lcms16(&self, image: &RgbF32, intent: Intent) -> Result<Vec<u16>> {
         let (src, dst) = self.lcms_profiles()?;
         let t: Transform<[f32; 3], [u16; 3]> = Transform::new(
@@ -447,6 +520,7 @@ impl OutputTransform {
         Ok(out.into_iter().flatten().collect())
     }
 
+    #[cfg(feature = "lcms2")]
     fn lcms8(&self, image: &RgbF32, intent: Intent) -> Result<Vec<u8>> {
         let (src, dst) = self.lcms_profiles()?;
         let t: Transform<[f32; 3], [u8; 3]> = Transform::new(
@@ -464,6 +538,7 @@ impl OutputTransform {
     }
 }
 
+#[cfg(feature = "lcms2")]
 fn lcms_err(e: lcms2::Error) -> Error {
     Error::InvalidParameter(format!("Little CMS: {e}"))
 }

@@ -100,7 +100,7 @@ impl Limits {
 /// run the decode in a child process.
 ///
 /// ```
-/// use rawflow::decode::{decode_bytes_with_limits, Limits};
+/// use rawflow::{decode_bytes_with_limits, Limits};
 /// let err = decode_bytes_with_limits(b"not a raw file", &Limits::default()).unwrap_err();
 /// assert!(!err.to_string().is_empty());
 /// ```

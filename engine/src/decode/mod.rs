@@ -9,6 +9,7 @@ mod convert;
 mod exif_read;
 mod limits;
 mod plain_dng;
+#[cfg(feature = "rawler")]
 mod rawler_backend;
 mod rawloader_backend;
 mod sniff;
@@ -18,6 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
 pub use limits::{decode_bytes_with_limits, decode_file_with_limits, peek_tiff_dimensions, Limits};
+#[cfg(feature = "rawler")]
 pub use rawler_backend::RawlerDecoder;
 pub use rawloader_backend::RawloaderDecoder;
 pub use sniff::sniff_format;
@@ -34,12 +36,17 @@ pub trait Decoder: Send + Sync {
 }
 
 /// The decoders tried in order: the first that does not call the file
-/// unsupported wins.
+/// unsupported wins (rawler only with the `rawler` feature).
 fn decoders() -> &'static [&'static dyn Decoder] {
     static RAWLOADER: RawloaderDecoder = RawloaderDecoder;
+    #[cfg(feature = "rawler")]
     static RAWLER: RawlerDecoder = RawlerDecoder;
-    static LIST: [&dyn Decoder; 2] = [&RAWLOADER, &RAWLER];
-    &LIST
+    static LIST: &[&dyn Decoder] = &[
+        &RAWLOADER,
+        #[cfg(feature = "rawler")]
+        &RAWLER,
+    ];
+    LIST
 }
 
 /// Decode `bytes` with `decoder`, turning a panic into [`Error::DecoderPanic`].

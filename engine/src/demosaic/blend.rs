@@ -25,7 +25,7 @@
 //! in linear light. On the synthetic 5D Mark II sets the blend scores above
 //! both of its inputs on both sets.
 
-use super::curve::{encode_row, sqrt_decode, sqrt_encode};
+use super::curve::{dispatch_lookup, encode_row, sqrt_decode, sqrt_encode};
 use super::lmmse::{dispatch_lmmse, Lmmse};
 use super::rcd::dispatch_rcd;
 use super::tile::{Kernel, Scratch, TileIn};
@@ -38,10 +38,22 @@ const BIAS: f32 = 2.0;
 /// The power of the activities in the weights (fixed at 4: two squarings).
 const POWER: u32 = 4;
 
-/// The blended kernel.
-#[derive(Default)]
+/// The blended kernel, resolved for one instruction set.
 pub(crate) struct Blend {
     lmmse: Lmmse,
+    isa: Isa,
+    blend: BlendFn,
+}
+
+impl Blend {
+    /// The blend with its kernels resolved for `isa`.
+    pub(crate) fn new(isa: Isa) -> Self {
+        Self {
+            lmmse: Lmmse::new(isa),
+            isa,
+            blend: dispatch_blend(isa),
+        }
+    }
 }
 
 impl Kernel for Blend {
@@ -52,9 +64,8 @@ impl Kernel for Blend {
     }
 
     fn run(&self, tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
-        let isa = Isa::process();
         let valid = self.lmmse.border();
-        dispatch_blend(isa)(isa, (self.lmmse.passes(), valid), tile, scratch, out);
+        (self.blend)(self.isa, (self.lmmse.passes(), valid), tile, scratch, out);
     }
 }
 
@@ -117,7 +128,7 @@ pub(crate) fn blend_tile(
     let mut rcd = [std::mem::take(rr), std::mem::take(rg), std::mem::take(rb)];
     dispatch_rcd(isa)(&enc_tile, inner, &mut rcd);
     // LMMSE into `out` (plain, linear).
-    dispatch_lmmse(isa)(passes, tile, inner, out);
+    dispatch_lmmse(isa)(passes, dispatch_lookup(isa), tile, inner, out);
 
     // 1. Colour differences of both candidates on the square-root curve, rows
     // and columns v..w - v (RCD's rows back in plain order through `enc`).
@@ -296,7 +307,7 @@ mod tests {
             colors: &colors,
             period: 2,
         };
-        let kernel = Blend::default();
+        let kernel = Blend::new(Isa::detect());
         let valid = kernel.lmmse.border();
         let run = |isa: Isa| {
             let mut out: [Vec<f32>; 3] = [vec![0.0; w * h], vec![0.0; w * h], vec![0.0; w * h]];

@@ -14,8 +14,9 @@
 //!
 //! Tiles arrive RGGB-aligned (red at even row and column).
 
-use super::curve::curves;
+use super::curve::{curves, dispatch_lookup, LookupFn};
 use super::tile::{Kernel, Scratch, TileIn};
+use crate::cpu::Isa;
 
 /// The first column at or after `s` in row `y` holding green (`green`) or
 /// red/blue (`!green`) on an RGGB tile.
@@ -28,6 +29,10 @@ fn first(s: usize, y: usize, green: bool) -> usize {
 pub(crate) struct Lmmse {
     /// Median refinement passes.
     passes: usize,
+    /// The tile kernel for the development's instruction set.
+    tile: LmmseFn,
+    /// The table lookups it calls.
+    lookup: LookupFn,
 }
 
 impl Lmmse {
@@ -35,11 +40,14 @@ impl Lmmse {
     pub(crate) fn passes(&self) -> usize {
         self.passes
     }
-}
 
-impl Default for Lmmse {
-    fn default() -> Self {
-        Self { passes: 2 }
+    /// LMMSE with two refinement passes, its kernels resolved for `isa`.
+    pub(crate) fn new(isa: Isa) -> Self {
+        Self {
+            passes: 2,
+            tile: dispatch_lmmse(isa),
+            lookup: dispatch_lookup(isa),
+        }
     }
 }
 
@@ -84,21 +92,22 @@ fn median9(mut p: [f32; 9]) -> f32 {
 }
 
 /// The signature of the LMMSE tile kernel (with its refinement passes).
-pub(crate) type LmmseFn = fn(usize, &TileIn<'_>, &mut Scratch, &mut [Vec<f32>; 3]);
+pub(crate) type LmmseFn = fn(usize, LookupFn, &TileIn<'_>, &mut Scratch, &mut [Vec<f32>; 3]);
 
 crate::cpu::dispatched! {
     /// The LMMSE tile kernel for an instruction set.
     dispatch_lmmse -> LmmseFn;
     lmmse_portable(
         passes: usize,
+        lookup_row: LookupFn,
         tile: &TileIn<'_>,
         scratch: &mut Scratch,
         out: &mut [Vec<f32>; 3],
     ) {
-        lmmse_tile(passes, tile, scratch, out);
+        lmmse_tile(passes, lookup_row, tile, scratch, out);
     }
     avx2 {
-        lmmse_tile(passes, tile, scratch, out);
+        lmmse_tile(passes, lookup_row, tile, scratch, out);
     }
 }
 
@@ -108,7 +117,7 @@ impl Kernel for Lmmse {
     }
 
     fn run(&self, tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
-        dispatch_lmmse(crate::cpu::Isa::process())(self.passes, tile, scratch, out);
+        (self.tile)(self.passes, self.lookup, tile, scratch, out);
     }
 }
 
@@ -117,6 +126,7 @@ impl Kernel for Lmmse {
 #[inline(always)]
 pub(crate) fn lmmse_tile(
     passes: usize,
+    lookup_row: LookupFn,
     tile: &TileIn<'_>,
     scratch: &mut Scratch,
     out: &mut [Vec<f32>; 3],
@@ -130,7 +140,6 @@ pub(crate) fn lmmse_tile(
     let [rr, gg, bb] = out;
 
     // Gamma-encode the mosaic.
-    let lookup_row = super::curve::dispatch_lookup(crate::cpu::Isa::process());
     lookup_row(&cv.encode, tile.data, a);
 
     // 1. Directional green-minus-colour observations: the estimate of the

@@ -17,8 +17,9 @@
 //! Work runs on the caller's rayon pool, in row strips.
 //!
 //! ```
-//! use rawflow::demosaic::{demosaic, DemosaicMethod};
-//! use rawflow::{BayerPhase, Cfa, Mosaic};
+//! use rawflow::internals::demosaic::{demosaic, DemosaicMethod};
+//! use rawflow::internals::cfa::{BayerPhase, Cfa};
+//! use rawflow::internals::image::Mosaic;
 //!
 //! let mosaic = Mosaic {
 //!     width: 16,
@@ -43,6 +44,7 @@ mod tile;
 
 mod xtrans;
 
+use crate::cpu::Isa;
 use crate::error::{Error, Result};
 use crate::image::{Mosaic, RgbF32};
 use crate::stages::crop::ActiveArea;
@@ -78,10 +80,15 @@ impl DemosaicMethod {
     }
 }
 
-/// Demosaic `mosaic` with `method`.
+/// Demosaic `mosaic` with `method` (the kernels of [`Isa::process`]).
 ///
 /// Fails only when the mosaic's data does not match its size.
 pub fn demosaic(mosaic: &Mosaic, method: DemosaicMethod) -> Result<RgbF32> {
+    demosaic_for(mosaic, method, Isa::process())
+}
+
+/// [`demosaic`] with the kernels of `isa`.
+pub(crate) fn demosaic_for(mosaic: &Mosaic, method: DemosaicMethod, isa: Isa) -> Result<RgbF32> {
     let expected = mosaic.width.checked_mul(mosaic.height);
     if expected != Some(mosaic.data.len()) {
         return Err(Error::InvalidParameter(format!(
@@ -91,7 +98,7 @@ pub fn demosaic(mosaic: &Mosaic, method: DemosaicMethod) -> Result<RgbF32> {
             mosaic.data.len()
         )));
     }
-    Ok(run_source(mosaic, method))
+    Ok(run_source(mosaic, method, isa))
 }
 
 /// Demosaic the raw active area directly: levels (black and `white`), white
@@ -100,28 +107,29 @@ pub fn demosaic(mosaic: &Mosaic, method: DemosaicMethod) -> Result<RgbF32> {
 /// [`crate::stages::levels::apply_levels`] → [`crate::stages::white_balance::apply`]
 /// → [`demosaic`] up to rounding.
 ///
-/// Fails when the area holds RGB (linear) data.
-pub fn demosaic_area(
+/// Fails when the area holds RGB (linear) data. Kernels are those of `isa`.
+pub(crate) fn demosaic_area(
     area: &ActiveArea<'_>,
     white: f32,
     mult: [f32; 3],
     method: DemosaicMethod,
+    isa: Isa,
 ) -> Result<RgbF32> {
     if area.samples_per_pixel() != 1 {
         return Err(Error::InvalidParameter(
             "demosaic_area needs mosaic (CFA) data".into(),
         ));
     }
-    match RawSource::new(area, white, mult) {
+    match RawSource::new(area, white, mult, isa) {
         Some(src) if takes_tiled_path(&area.cfa, src.width(), src.height()) => {
-            Ok(run_source(&src, method))
+            Ok(run_source(&src, method, isa))
         }
-        Some(src) => Ok(run_source(&src.to_mosaic(), method)),
+        Some(src) => Ok(run_source(&src.to_mosaic(), method, isa)),
         None => {
             let mut data = crate::stages::levels::apply_levels(area, white);
             crate::stages::white_balance::apply(&mut data, mult);
             match data {
-                crate::stages::levels::SensorData::Mosaic(m) => Ok(run_source(&m, method)),
+                crate::stages::levels::SensorData::Mosaic(m) => Ok(run_source(&m, method, isa)),
                 crate::stages::levels::SensorData::Rgb(rgb) => Ok(rgb),
             }
         }
@@ -131,8 +139,13 @@ pub fn demosaic_area(
 /// Reduced-resolution demosaic of the raw active area (see [`demosaic_reduced`]),
 /// with levels, white balance and the clip at white fused as in
 /// [`demosaic_area`]. `None` for RGB data, unsupported patterns or tiny images.
-pub fn demosaic_area_reduced(area: &ActiveArea<'_>, white: f32, mult: [f32; 3]) -> Option<RgbF32> {
-    let src = RawSource::new(area, white, mult)?;
+pub(crate) fn demosaic_area_reduced(
+    area: &ActiveArea<'_>,
+    white: f32,
+    mult: [f32; 3],
+    isa: Isa,
+) -> Option<RgbF32> {
+    let src = RawSource::new(area, white, mult, isa)?;
     reduced::half(&src)
 }
 
@@ -145,7 +158,7 @@ pub fn reduced_block_size(cfa: &crate::cfa::Cfa) -> Option<usize> {
 /// True when [`AreaDemosaic::new`] serves `area` with white level `white`:
 /// mosaic data whose pattern the tile runner handles.
 pub fn tiles_area(area: &ActiveArea<'_>, white: f32) -> bool {
-    RawSource::new(area, white, [1.0; 3])
+    RawSource::new(area, white, [1.0; 3], Isa::PORTABLE)
         .is_some_and(|s| takes_tiled_path(&area.cfa, s.width(), s.height()))
 }
 
@@ -156,7 +169,7 @@ fn takes_tiled_path(cfa: &crate::cfa::Cfa, width: usize, height: usize) -> bool 
 }
 
 /// Demosaic any source (an in-memory mosaic needs to be one for the tiny path).
-fn run_source<S: Source + AsMosaic>(src: &S, method: DemosaicMethod) -> RgbF32 {
+fn run_source<S: Source + AsMosaic>(src: &S, method: DemosaicMethod, isa: Isa) -> RgbF32 {
     let cfa = src.cfa();
     if !takes_tiled_path(cfa, src.width(), src.height()) {
         return match src.as_mosaic() {
@@ -164,20 +177,24 @@ fn run_source<S: Source + AsMosaic>(src: &S, method: DemosaicMethod) -> RgbF32 {
             None => simple::tiny(&src.materialise()),
         };
     }
-    tile::run(src, &*kernel_for(cfa, method))
+    tile::run(
+        src,
+        &*kernel_for(cfa, method, isa),
+        finish::dispatch_finish(isa),
+    )
 }
 
-/// The tiled kernel that runs `method` on `cfa` (the caller has checked
-/// [`takes_tiled_path`]).
-fn kernel_for(cfa: &crate::cfa::Cfa, method: DemosaicMethod) -> Box<dyn tile::Kernel> {
+/// The tiled kernel that runs `method` on `cfa` with the kernels of `isa`
+/// (the caller has checked [`takes_tiled_path`]).
+fn kernel_for(cfa: &crate::cfa::Cfa, method: DemosaicMethod, isa: Isa) -> Box<dyn tile::Kernel> {
     let colors = tile::phase_colors(cfa);
     let period = cfa.width();
     let bilinear = || -> Box<dyn tile::Kernel> { Box::new(simple::Bilinear::new(&colors, period)) };
     if cfa.bayer_phase().is_some() {
         match method {
             DemosaicMethod::Bilinear => bilinear(),
-            DemosaicMethod::Fast => Box::new(curve::Encoded(rcd::Rcd)),
-            DemosaicMethod::Best => Box::new(blend::Blend::default()),
+            DemosaicMethod::Fast => Box::new(tile::Encoded(rcd::Rcd::new(isa))),
+            DemosaicMethod::Best => Box::new(blend::Blend::new(isa)),
         }
     } else if cfa.is_xtrans() {
         match method {
@@ -197,6 +214,7 @@ fn kernel_for(cfa: &crate::cfa::Cfa, method: DemosaicMethod) -> Box<dyn tile::Ke
 pub struct AreaDemosaic<'a> {
     src: RawSource<'a>,
     kernel: Box<dyn tile::Kernel>,
+    finish_row: finish::FinishFn,
 }
 
 /// Reusable per-thread buffers of [`AreaDemosaic::rect`].
@@ -206,19 +224,24 @@ pub struct RectBuffers(tile::TileBufs);
 impl<'a> AreaDemosaic<'a> {
     /// Prepare `method` over `area`; `None` when the area holds RGB data, its
     /// pattern cannot be tabulated, or it is too small for the tiled kernels
-    /// (use [`demosaic_area`] then).
-    pub fn new(
+    /// (use [`demosaic_area`] then). Its kernels are resolved here, for `isa`.
+    pub(crate) fn new(
         area: &'a ActiveArea<'a>,
         white: f32,
         mult: [f32; 3],
         method: DemosaicMethod,
+        isa: Isa,
     ) -> Option<Self> {
-        let src = RawSource::new(area, white, mult)?;
+        let src = RawSource::new(area, white, mult, isa)?;
         if !takes_tiled_path(&area.cfa, src.width(), src.height()) {
             return None;
         }
-        let kernel = kernel_for(&area.cfa, method);
-        Some(Self { src, kernel })
+        let kernel = kernel_for(&area.cfa, method, isa);
+        Some(Self {
+            src,
+            kernel,
+            finish_row: finish::dispatch_finish(isa),
+        })
     }
 
     /// Camera RGB of rows `y0..y0 + rows`, columns `x0..x0 + cols` of the area:
@@ -281,6 +304,7 @@ impl<'a> AreaDemosaic<'a> {
         tile::run_rect(
             &self.src,
             &*self.kernel,
+            self.finish_row,
             (y0, rows),
             (x0, cols),
             finish,

@@ -5,8 +5,9 @@
 //! ([`cpsnr_srgb8`]).
 //!
 //! ```
-//! use rawflow::demosaic::{demosaic, quality, DemosaicMethod};
-//! use rawflow::{BayerPhase, Cfa, RgbF32};
+//! use rawflow::internals::demosaic::{demosaic, quality, DemosaicMethod};
+//! use rawflow::internals::cfa::{BayerPhase, Cfa};
+//! use rawflow::internals::image::RgbF32;
 //!
 //! let mut truth = RgbF32::new(32, 32);
 //! for (i, v) in truth.data.iter_mut().enumerate() {

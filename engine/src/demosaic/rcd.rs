@@ -29,8 +29,15 @@ crate::cpu::dispatched! {
 const EPS: f32 = 1e-5;
 const EPS_SQ: f32 = 1e-10;
 
-/// The RCD kernel.
-pub(crate) struct Rcd;
+/// The RCD kernel, resolved for one instruction set.
+pub(crate) struct Rcd(TileFn);
+
+impl Rcd {
+    /// RCD with the tile kernel for `isa`.
+    pub(crate) fn new(isa: crate::cpu::Isa) -> Self {
+        Self(dispatch_rcd(isa))
+    }
+}
 
 #[inline(always)]
 fn sq(v: f32) -> f32 {
@@ -59,7 +66,7 @@ impl Kernel for Rcd {
     }
 
     fn run(&self, tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
-        dispatch_rcd(crate::cpu::Isa::process())(tile, scratch, out);
+        (self.0)(tile, scratch, out);
     }
 
     fn split(&self) -> bool {

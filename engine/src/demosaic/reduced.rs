@@ -271,8 +271,9 @@ fn lcm(a: usize, b: usize) -> usize {
 /// for images smaller than one block.
 ///
 /// ```
-/// use rawflow::demosaic::demosaic_reduced;
-/// use rawflow::{BayerPhase, Cfa, Mosaic};
+/// use rawflow::internals::demosaic::demosaic_reduced;
+/// use rawflow::internals::cfa::{BayerPhase, Cfa};
+/// use rawflow::internals::image::Mosaic;
 ///
 /// let mosaic = Mosaic {
 ///     width: 8,

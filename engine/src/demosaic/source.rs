@@ -17,7 +17,7 @@ pub(crate) trait Source: Sync {
     fn cfa(&self) -> &Cfa;
     /// Linear values of row `y`, columns `x0..x0 + lin.len()` (inside the image),
     /// and, when `enc` is given, the same values on the square-root curve
-    /// (see [`super::curve::Encoded`]).
+    /// (see [`super::tile::Encoded`]).
     fn row(&self, y: usize, x0: usize, lin: &mut [f32], enc: Option<&mut [f32]>);
     /// The linear value of photosite (`y`, `x`) inside the image.
     fn at(&self, y: usize, x: usize) -> f32;
@@ -144,6 +144,8 @@ pub(crate) struct RawSource<'a> {
     pw: usize,
     /// Levels per pattern position (`ph * pw`, row-major).
     levels: Vec<Level>,
+    /// The row kernel for the development's instruction set.
+    levels_row: LevelsFn,
     /// When [`LANES`] is a multiple of the pattern width: the block of levels
     /// for each pattern row and starting column (`ph * pw`, row-major).
     blocks: Vec<LevelBlock>,
@@ -173,8 +175,14 @@ impl Level {
 
 impl<'a> RawSource<'a> {
     /// Levels for `area` with white level `white` and multipliers `mult`;
-    /// `None` for RGB data or patterns too large to handle.
-    pub(crate) fn new(area: &'a ActiveArea<'a>, white: f32, mult: [f32; 3]) -> Option<Self> {
+    /// `None` for RGB data or patterns too large to handle. Rows are read
+    /// with the kernel for `isa`.
+    pub(crate) fn new(
+        area: &'a ActiveArea<'a>,
+        white: f32,
+        mult: [f32; 3],
+        isa: crate::cpu::Isa,
+    ) -> Option<Self> {
         if area.samples_per_pixel() != 1 {
             return None;
         }
@@ -220,6 +228,7 @@ impl<'a> RawSource<'a> {
             ph,
             pw,
             levels,
+            levels_row: dispatch_levels(isa),
             blocks,
             top,
         })
@@ -242,7 +251,7 @@ impl Source for RawSource<'_> {
         if let Some(block) = self.blocks.get((y % self.ph) * self.pw + x0 % self.pw) {
             // The pattern repeats within a block: one block of parameters,
             // starting at the row's phase, serves every block.
-            dispatch_levels(crate::cpu::Isa::process())(raw, block, self.top, lin, enc);
+            (self.levels_row)(raw, block, self.top, lin, enc);
             return;
         }
         let mut p = x0 % self.pw;

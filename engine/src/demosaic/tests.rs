@@ -382,7 +382,8 @@ fn fused_raw_source_matches_levels_white_balance_then_demosaic() {
         };
         for method in DemosaicMethod::ALL {
             let a = demosaic(&m, method).unwrap();
-            let b = demosaic_area(&area, raw.white, mult, method).unwrap();
+            let b =
+                demosaic_area(&area, raw.white, mult, method, crate::cpu::Isa::process()).unwrap();
             assert_eq!((a.width, a.height), (b.width, b.height));
             let worst = a
                 .data
@@ -392,7 +393,8 @@ fn fused_raw_source_matches_levels_white_balance_then_demosaic() {
                 .fold(0.0f32, f32::max);
             assert!(worst < 1e-4, "{} {:?}: {worst}", method.name(), cfa.name());
         }
-        let half = demosaic_area_reduced(&area, raw.white, mult).unwrap();
+        let half =
+            demosaic_area_reduced(&area, raw.white, mult, crate::cpu::Isa::process()).unwrap();
         let want = demosaic_reduced(&m).unwrap();
         assert_eq!((half.width, half.height), (want.width, want.height));
         assert!(half

@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 
 use super::curve::sqrt_encode;
-use super::finish::{Finish, Layout, RowIn};
+use super::finish::{Finish, FinishFn, Layout, RowIn};
 use super::source::Source;
 use crate::cfa::Cfa;
 use crate::image::RgbF32;
@@ -83,7 +83,7 @@ pub(crate) trait Kernel: Sync {
     /// every pixel `border()` or more away from the tile edges.
     fn run(&self, tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]);
     /// True when the kernel works on square-root-encoded input and output
-    /// values ([`super::curve::Encoded`]).
+    /// values ([`Encoded`]).
     fn encoded(&self) -> bool {
         false
     }
@@ -194,6 +194,29 @@ fn fill_tile<S: Source>(
     }
 }
 
+/// Runs the inner kernel on the square-root-encoded tile ([`super::curve::sqrt_encode`]);
+/// the tile runner decodes its output (colour differences and ratios behave
+/// better on perceptually even values).
+pub(crate) struct Encoded<K>(pub K);
+
+impl<K: Kernel> Kernel for Encoded<K> {
+    fn border(&self) -> usize {
+        self.0.border()
+    }
+
+    fn run(&self, tile: &TileIn<'_>, scratch: &mut Scratch, out: &mut [Vec<f32>; 3]) {
+        self.0.run(tile, scratch, out);
+    }
+
+    fn encoded(&self) -> bool {
+        true
+    }
+
+    fn split(&self) -> bool {
+        self.0.split()
+    }
+}
+
 /// Where the kernel-visible phase starts: the position in the CFA period that
 /// becomes tile (0, 0). Bayer tiles start on red; others on the pattern origin.
 fn anchor(cfa: &Cfa) -> (usize, usize) {
@@ -229,9 +252,14 @@ pub(crate) struct TileBufs {
     lin: [Vec<f32>; 3],
 }
 
-/// Run `kernel` over the whole mosaic. The caller guarantees a square CFA period
-/// and an image of at least one period in each direction.
-pub(crate) fn run<S: Source, K: Kernel + ?Sized>(m: &S, kernel: &K) -> RgbF32 {
+/// Run `kernel` over the whole mosaic, its rows finished by `finish_row`.
+/// The caller guarantees a square CFA period and an image of at least one
+/// period in each direction.
+pub(crate) fn run<S: Source, K: Kernel + ?Sized>(
+    m: &S,
+    kernel: &K,
+    finish_row: FinishFn,
+) -> RgbF32 {
     let (w, h) = (m.width(), m.height());
     let mut out = RgbF32::new(w, h);
     if w == 0 || h == 0 {
@@ -245,6 +273,7 @@ pub(crate) fn run<S: Source, K: Kernel + ?Sized>(m: &S, kernel: &K) -> RgbF32 {
             run_rect(
                 m,
                 kernel,
+                finish_row,
                 (si * STRIP_ROWS, rows),
                 (0, w),
                 None,
@@ -260,10 +289,12 @@ pub(crate) fn run<S: Source, K: Kernel + ?Sized>(m: &S, kernel: &K) -> RgbF32 {
 /// into `out` (`rows * cols * 3` values), through `finish` when given. Pixels
 /// near the rectangle's edges read their real neighbours, so the result equals
 /// the same rectangle of [`run`]'s output (then `finish`). Single-threaded:
-/// callers parallelise over rectangles.
+/// callers parallelise over rectangles. `finish_row` is the row finisher
+/// resolved for the development's instruction set.
 pub(crate) fn run_rect<S: Source, K: Kernel + ?Sized>(
     m: &S,
     kernel: &K,
+    finish_row: FinishFn,
     (y0, rows): (usize, usize),
     (x0, cols): (usize, usize),
     finish: Option<&Finish>,
@@ -276,7 +307,6 @@ pub(crate) fn run_rect<S: Source, K: Kernel + ?Sized>(
     let colors = phase_colors(cfa);
     let encoded = kernel.encoded();
     let split = kernel.split();
-    let finish_row = super::finish::dispatch_finish(crate::cpu::Isa::process());
     let b = kernel.border();
     // Offset of the tile origin before the first output pixel: at least the halo,
     // plus whatever aligns the origin on the anchor phase.

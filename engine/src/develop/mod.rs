@@ -11,6 +11,7 @@ pub(crate) mod whole;
 
 use std::cell::Cell;
 
+use crate::cpu::Isa;
 use crate::error::Result;
 use crate::raw::RawImage;
 use crate::recipe::{Recipe, Rendered, Timings};
@@ -37,7 +38,7 @@ pub(crate) fn count_development() {
 /// rendition of `recipe`, by the route [`plan::route`] picks.
 pub fn develop(raw: &RawImage, recipe: &Recipe, timings: &mut Timings) -> Result<Vec<Rendered>> {
     recipe.validate()?;
-    match plan::route(raw, recipe)? {
+    match plan::route(raw, recipe, Isa::for_choice(recipe.develop.simd))? {
         plan::Route::Reduced(edge) => {
             let mut reduced = recipe.clone();
             reduced.develop.target_long_edge = Some(edge);

@@ -11,6 +11,7 @@
 //! path; it reduces when [`DevelopOptions::target_long_edge`] allows.
 
 use super::strips::{self, Plan};
+use crate::cpu::Isa;
 use crate::demosaic::{reduced_block_size, tiles_area, DemosaicMethod};
 use crate::error::Result;
 use crate::raw::RawImage;
@@ -73,7 +74,8 @@ pub(crate) fn demosaic(area: &ActiveArea<'_>, options: &DevelopOptions) -> Demos
 }
 
 /// The route of `recipe` on `raw`.
-pub(crate) fn route(raw: &RawImage, recipe: &Recipe) -> Result<Route> {
+/// The strip path's kernels are resolved here, for `isa`.
+pub(crate) fn route(raw: &RawImage, recipe: &Recipe, isa: Isa) -> Result<Route> {
     let opts = &recipe.develop;
     let area = crop::crop_to_active_area(raw)?;
     if !fusable(&area, opts) {
@@ -109,7 +111,7 @@ pub(crate) fn route(raw: &RawImage, recipe: &Recipe) -> Result<Route> {
     if !tiles_area(&area, raw.white) {
         return Ok(Route::Whole);
     }
-    Ok(match strips::plan(&recipe.renditions, (w, h)) {
+    Ok(match strips::plan(&recipe.renditions, (w, h), isa) {
         Some(plans) => Route::Strips(plans),
         None => Route::Whole,
     })

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use crate::color::space::OutputTransform;
+use crate::cpu::Isa;
 use crate::encode::{encode_jpeg, encode_png8, encode_tiff16, Embed, Subsampling};
 use crate::error::Result;
 use crate::image::RgbF32;
@@ -21,7 +22,7 @@ pub fn render(
     timings: &mut Timings,
 ) -> Result<Rendered> {
     let size = target_size(rendition, working.width, working.height);
-    render_at(working, rendition, metadata, size, timings)
+    render_at(working, rendition, metadata, size, Isa::process(), timings)
 }
 
 /// [`render`] at an explicit output `size` (width, height).
@@ -30,10 +31,11 @@ pub(crate) fn render_at(
     rendition: &Rendition,
     metadata: &Metadata,
     (width, height): (usize, usize),
+    isa: Isa,
     timings: &mut Timings,
 ) -> Result<Rendered> {
     let mut clock = Instant::now();
-    let mut img = resize::resize_to(working, width, height)?;
+    let mut img = resize::resize_for(working, width, height, isa)?;
     timings.lap("resize", &mut clock);
     if let Some(s) = &rendition.sharpen {
         unsharp_mask(img.to_mut(), s)?;
@@ -42,7 +44,7 @@ pub(crate) fn render_at(
         w.apply(img.to_mut())?;
     }
     timings.lap("finish", &mut clock);
-    let out = OutputTransform::new(&rendition.color_space, rendition.intent)?;
+    let out = OutputTransform::new(&rendition.color_space, rendition.intent)?.for_isa(isa);
     let meta = rendition.metadata_for(metadata);
     let embed = Embed {
         icc_profile: Some(out.profile()),

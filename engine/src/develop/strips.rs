@@ -29,8 +29,9 @@ use rayon::prelude::*;
 
 use super::count_development;
 use super::render::render_at;
-use super::whole::camera_to_working;
+use crate::color::calibration::camera_to_working;
 use crate::color::space::OutputTransform;
+use crate::cpu::Isa;
 use crate::demosaic::{AreaDemosaic, RectBuffers};
 use crate::encode::{Embed, StripJpeg, Subsampling};
 use crate::error::{Error, Result};
@@ -89,7 +90,8 @@ pub(crate) fn develop_recipe(
         ));
     }
     let mult = white_balance::multipliers(raw, opts.white_balance)?;
-    let dem = AreaDemosaic::new(&area, raw.white, mult, opts.demosaic).ok_or_else(|| {
+    let isa = Isa::for_choice(opts.simd);
+    let dem = AreaDemosaic::new(&area, raw.white, mult, opts.demosaic, isa).ok_or_else(|| {
         Error::InvalidParameter("the strip path was planned for data it cannot tile".into())
     })?;
     count_development();
@@ -108,7 +110,7 @@ pub(crate) fn develop_recipe(
     let mut narrow: Vec<RgbF32> = widths.iter().map(|&w| RgbF32::new(w, oh)).collect();
     let resamplers = widths
         .iter()
-        .map(|&w| resize::RowResampler::new(ow, w))
+        .map(|&w| Ok(resize::RowResampler::new(ow, w)?.for_isa(isa)))
         .collect::<Result<Vec<_>>>()?;
     let strips = oh.div_ceil(STRIP_ROWS);
     // parts[strip][width index]: the rows of each narrow image a strip fills.
@@ -208,7 +210,7 @@ pub(crate) fn develop_recipe(
                             icc_profile: Some(out.profile()),
                             metadata: meta.as_ref(),
                         };
-                        let bytes = resized_jpeg(img, *size, jpeg, out, embed)?;
+                        let bytes = resized_jpeg(img, *size, jpeg, out, embed, isa)?;
                         timings.lap("resize and encode", &mut clock);
                         rendered.push(Rendered {
                             name: rendition.name.clone(),
@@ -221,9 +223,16 @@ pub(crate) fn develop_recipe(
                     }
                     None => {
                         // The vertical pass; the horizontal one ran on the strips.
-                        let img = resize::resize_to(img, size.0, size.1)?.into_owned();
+                        let img = resize::resize_for(img, size.0, size.1, isa)?.into_owned();
                         timings.lap("resize", &mut clock);
-                        rendered.push(render_at(&img, rendition, &raw.metadata, *size, timings)?);
+                        rendered.push(render_at(
+                            &img,
+                            rendition,
+                            &raw.metadata,
+                            *size,
+                            isa,
+                            timings,
+                        )?);
                         clock = Instant::now();
                     }
                 }
@@ -251,8 +260,9 @@ fn resized_jpeg(
     jpeg: &StripJpeg,
     out: &OutputTransform,
     embed: Embed<'_>,
+    isa: Isa,
 ) -> Result<Vec<u8>> {
-    let columns = resize::ColumnResampler::new(narrow.height, h)?;
+    let columns = resize::ColumnResampler::new(narrow.height, h)?.for_isa(isa);
     let strips = (0..h.div_ceil(STRIP_ROWS))
         .into_par_iter()
         .map_init(
@@ -274,7 +284,11 @@ fn resized_jpeg(
 }
 
 /// How each rendition is made, or `None` when one of them needs the whole image.
-pub(crate) fn plan(renditions: &[Rendition], (ow, oh): (usize, usize)) -> Option<Vec<Plan>> {
+pub(crate) fn plan(
+    renditions: &[Rendition],
+    (ow, oh): (usize, usize),
+    isa: Isa,
+) -> Option<Vec<Plan>> {
     renditions
         .iter()
         .map(|r| {
@@ -284,7 +298,9 @@ pub(crate) fn plan(renditions: &[Rendition], (ow, oh): (usize, usize)) -> Option
             let strips = || -> Option<(StripJpeg, OutputTransform)> {
                 let jpeg = StripJpeg::new(size.0, size.1, STRIP_ROWS, r.quality, Subsampling::S420)
                     .ok()?;
-                let out = OutputTransform::new(&r.color_space, r.intent).ok()?;
+                let out = OutputTransform::new(&r.color_space, r.intent)
+                    .ok()?
+                    .for_isa(isa);
                 Some((jpeg, out))
             };
             match (size != (ow, oh), plain) {
@@ -310,7 +326,7 @@ mod equivalence {
 
     /// The strip path's renditions, `None` when the planner picks another route.
     fn streamed(raw: &RawImage, recipe: &Recipe) -> Option<Vec<Rendered>> {
-        match route(raw, recipe).expect("plans") {
+        match route(raw, recipe, Isa::process()).expect("plans") {
             Route::Strips(plans) => {
                 Some(develop_recipe(raw, recipe, plans, &mut Timings::default()).expect("streams"))
             }
@@ -418,6 +434,34 @@ mod equivalence {
         }
     }
 
+    /// The API switch: the portable kernels give the same files as the
+    /// CPU's fastest, on the strip path and on the whole-image path.
+    #[test]
+    fn the_portable_kernels_give_the_same_files() {
+        let raw = raw(CfaLayout::Bayer(rawflow_corpus::BayerPhase::Rggb), 203, 157);
+        for method in [DemosaicMethod::Fast, DemosaicMethod::Best] {
+            let mut r = recipe(Orientation::Rotate90, None, method);
+            r.renditions
+                .push(Rendition::new("png", Some(120), OutputFormat::Png, 90));
+            let develop = |r: &Recipe| {
+                let strips = crate::develop::develop(&raw, r, &mut Timings::default()).unwrap();
+                let whole = develop_recipe_whole(&raw, r, &mut Timings::default()).unwrap();
+                (strips, whole)
+            };
+            let auto = develop(&r);
+            r.develop.simd = crate::cpu::Simd::Portable;
+            let portable = develop(&r);
+            for (a, b) in auto
+                .0
+                .iter()
+                .chain(&auto.1)
+                .zip(portable.0.iter().chain(&portable.1))
+            {
+                assert!(a.bytes == b.bytes, "{method:?} {}", a.name);
+            }
+        }
+    }
+
     #[test]
     fn recipes_needing_the_whole_image_are_declined() {
         let raw = raw(CfaLayout::Bayer(rawflow_corpus::BayerPhase::Rggb), 120, 80);
@@ -428,7 +472,10 @@ mod equivalence {
         assert!(streamed(&raw, &r).is_none());
         // Small enough to reduce unless the method asks for full quality.
         r = Recipe::single("ok", Some(60), OutputFormat::Png, 90);
-        assert!(matches!(route(&raw, &r).unwrap(), Route::Reduced(60)));
+        assert!(matches!(
+            route(&raw, &r, Isa::process()).unwrap(),
+            Route::Reduced(60)
+        ));
         r.develop.demosaic = DemosaicMethod::Best;
         assert!(streamed(&raw, &r).is_some());
     }

@@ -8,13 +8,15 @@ use std::time::Instant;
 
 use super::count_development;
 use super::plan::{self, Demosaic};
-use super::render::render;
+use super::render::render_at;
+use crate::color::calibration::camera_to_working;
 use crate::color::{matrix as color, space as colorspace};
-use crate::demosaic::{demosaic, demosaic_area, demosaic_area_reduced};
+use crate::cpu::Isa;
+use crate::demosaic::{demosaic_area, demosaic_area_reduced, demosaic_for};
 use crate::error::Result;
 use crate::image::RgbF32;
 use crate::raw::RawImage;
-use crate::recipe::{DevelopOptions, Recipe, Rendered, Timings};
+use crate::recipe::{target_size, DevelopOptions, Recipe, Rendered, Timings};
 use crate::stages::highlights::{self, HighlightMode};
 use crate::stages::levels::SensorData;
 use crate::stages::tone::apply_tone;
@@ -32,17 +34,18 @@ pub fn develop_working(
     let mut clock = Instant::now();
     let area = crop::crop_to_active_area(raw)?;
     let how = plan::demosaic(&area, options);
+    let isa = Isa::for_choice(options.simd);
     let (mut image, mult) = if how != Demosaic::Separate {
         // Levels and white balance happen in the demosaic tile loader.
         let mult = white_balance::multipliers(raw, options.white_balance)?;
         let half = if how == Demosaic::Reduced {
-            demosaic_area_reduced(&area, raw.white, mult)
+            demosaic_area_reduced(&area, raw.white, mult, isa)
         } else {
             None
         };
         let image = match half {
             Some(img) => img,
-            None => demosaic_area(&area, raw.white, mult, options.demosaic)?,
+            None => demosaic_area(&area, raw.white, mult, options.demosaic, isa)?,
         };
         (image, mult)
     } else {
@@ -56,7 +59,7 @@ pub fn develop_working(
         }
         timings.lap("white_balance", &mut clock);
         let image = match data {
-            SensorData::Mosaic(m) => demosaic(&m, options.demosaic)?,
+            SensorData::Mosaic(m) => demosaic_for(&m, options.demosaic, isa)?,
             SensorData::Rgb(rgb) => rgb,
         };
         (image, mult)
@@ -75,14 +78,6 @@ pub fn develop_working(
     let image = orient::apply_orientation(image, options.orientation.unwrap_or(raw.orientation));
     timings.lap("orient", &mut clock);
     Ok(image)
-}
-
-/// The matrix from white-balanced (by `mult`) camera RGB to the working space.
-pub(crate) fn camera_to_working(raw: &RawImage, mult: [f32; 3]) -> color::Matrix3 {
-    color::multiply(
-        &colorspace::srgb_to_working(),
-        &crate::color::calibration::camera_to_srgb_for(raw, mult),
-    )
 }
 
 /// Develop `raw` to full-size, upright, linear sRGB with values in [0, 1]
@@ -113,9 +108,13 @@ pub(crate) fn develop_recipe_whole(
     timings: &mut Timings,
 ) -> Result<Vec<Rendered>> {
     let working = develop_working(raw, &recipe.develop, timings)?;
+    let isa = Isa::for_choice(recipe.develop.simd);
     recipe
         .renditions
         .iter()
-        .map(|r| render(&working, r, &raw.metadata, timings))
+        .map(|r| {
+            let size = target_size(r, working.width, working.height);
+            render_at(&working, r, &raw.metadata, size, isa, timings)
+        })
         .collect()
 }

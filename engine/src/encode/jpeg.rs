@@ -1,7 +1,8 @@
-//! JPEG output through libjpeg-turbo, with EXIF (APP1) and ICC (APP2) segments
-//! spliced in after SOI without re-encoding or copying the entropy-coded data.
+//! JPEG output through libjpeg-turbo (the `turbojpeg` feature) or the
+//! pure-Rust `jpeg-encoder` (without it), with EXIF (APP1) and ICC (APP2)
+//! segments spliced in after SOI without re-encoding the entropy-coded data.
 //!
-//! Layout: `SOI, APP1 Exif, APP2 ICC_PROFILE…, <libjpeg-turbo's stream after
+//! Layout: `SOI, APP1 Exif, APP2 ICC_PROFILE…, <the encoder's stream after
 //! SOI and its JFIF APP0>`. The JFIF APP0 is dropped when an EXIF segment is
 //! written (EXIF requires APP1 to follow SOI directly, and Exif files are not
 //! JFIF files); without EXIF the JFIF segment is kept first.
@@ -31,6 +32,7 @@ pub(super) fn err(reason: impl Into<String>) -> Error {
     }
 }
 
+#[cfg(feature = "turbojpeg")]
 pub(super) fn tj_err(e: turbojpeg::Error) -> Error {
     err(e.to_string())
 }
@@ -103,14 +105,8 @@ fn soi_app0_len(jpeg: &[u8]) -> Result<usize> {
     }
 }
 
-/// A libjpeg-turbo compressor for a `width` × `height` image at `quality`,
-/// after checking both.
-pub(super) fn compressor(
-    width: usize,
-    height: usize,
-    quality: u8,
-    subsampling: Subsampling,
-) -> Result<turbojpeg::Compressor> {
+/// Checks `quality` and the size of a `width` × `height` JPEG.
+pub(super) fn check_settings(width: usize, height: usize, quality: u8) -> Result<()> {
     if !(1..=100).contains(&quality) {
         return Err(Error::InvalidParameter(format!(
             "JPEG quality must be 1..=100, got {quality}"
@@ -121,6 +117,19 @@ pub(super) fn compressor(
             "JPEG images are at most 65535 pixels a side, got {width}x{height}"
         )));
     }
+    Ok(())
+}
+
+/// A libjpeg-turbo compressor for a `width` × `height` image at `quality`,
+/// after checking both.
+#[cfg(feature = "turbojpeg")]
+pub(super) fn compressor(
+    width: usize,
+    height: usize,
+    quality: u8,
+    subsampling: Subsampling,
+) -> Result<turbojpeg::Compressor> {
+    check_settings(width, height, quality)?;
     let mut tj = turbojpeg::Compressor::new().map_err(tj_err)?;
     tj.set_quality(i32::from(quality)).map_err(tj_err)?;
     tj.set_subsamp(match subsampling {
@@ -133,6 +142,7 @@ pub(super) fn compressor(
 }
 
 /// `image` as libjpeg-turbo's input.
+#[cfg(feature = "turbojpeg")]
 pub(super) fn tj_image(image: &Rgb8) -> turbojpeg::Image<&[u8]> {
     turbojpeg::Image {
         pixels: &image.data[..],
@@ -143,7 +153,56 @@ pub(super) fn tj_image(image: &Rgb8) -> turbojpeg::Image<&[u8]> {
     }
 }
 
+/// One complete baseline JPEG stream of `image` (SOI … EOI, with the
+/// encoder's JFIF APP0 and standard Huffman tables), after checking the settings.
+pub(super) fn compress(image: &Rgb8, quality: u8, subsampling: Subsampling) -> Result<Vec<u8>> {
+    check_dims(image.width, image.height, image.data.len(), "JPEG")?;
+    check_settings(image.width, image.height, quality)?;
+    #[cfg(feature = "turbojpeg")]
+    {
+        let mut tj = compressor(image.width, image.height, quality, subsampling)?;
+        tj.compress_to_vec(tj_image(image)).map_err(tj_err)
+    }
+    #[cfg(not(feature = "turbojpeg"))]
+    {
+        use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+        let dim = |v: usize| u16::try_from(v).map_err(|_| err("image too large"));
+        let mut out = Vec::new();
+        let mut encoder = Encoder::new(&mut out, quality);
+        encoder.set_sampling_factor(match subsampling {
+            Subsampling::S420 => SamplingFactor::R_4_2_0,
+            Subsampling::S422 => SamplingFactor::R_4_2_2,
+            Subsampling::S444 => SamplingFactor::R_4_4_4,
+        });
+        encoder
+            .encode(
+                &image.data,
+                dim(image.width)?,
+                dim(image.height)?,
+                ColorType::Rgb,
+            )
+            .map_err(|e| err(e.to_string()))?;
+        Ok(out)
+    }
+}
+
+/// See [`super::encode_jpeg`] (the pure-Rust encoder's stream, spliced).
+#[cfg(not(feature = "turbojpeg"))]
+pub(crate) fn encode(
+    image: &Rgb8,
+    quality: u8,
+    subsampling: Subsampling,
+    embed: Embed<'_>,
+) -> Result<Vec<u8>> {
+    check_dims(image.width, image.height, image.data.len(), "JPEG")?;
+    let segments = marker_segments(image.width, image.height, &embed)?;
+    let stream = compress(image, quality, subsampling)?;
+    let n = stream.len();
+    splice(stream, 0, n, &segments, embed.metadata.is_some())
+}
+
 /// See [`super::encode_jpeg`].
+#[cfg(feature = "turbojpeg")]
 pub(crate) fn encode(
     image: &Rgb8,
     quality: u8,
@@ -171,6 +230,7 @@ pub(crate) fn encode(
 
 /// Where in the output buffer the compressor should start writing so that
 /// [`splice`] needs no copy when the compressor writes SOI + a 16-byte JFIF APP0.
+#[cfg_attr(not(feature = "turbojpeg"), allow(dead_code))]
 fn splice_offset(segments_len: usize, drop_jfif: bool) -> usize {
     let prefix = if drop_jfif { SOI.len() } else { SOI_JFIF_LEN } + segments_len;
     prefix.saturating_sub(SOI_JFIF_LEN)
@@ -376,6 +436,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "turbojpeg")]
     fn plain_jpeg_equals_libjpeg_turbo_output() {
         let img = smooth_rgb8(50, 20);
         let ours = encode_jpeg(&img, 75, Subsampling::S420, Embed::default()).expect("encode");
@@ -564,6 +625,7 @@ mod tests {
     /// `cargo test --release -p rawflow --lib jpeg_6000x4000 -- --ignored --nocapture`.
     #[test]
     #[ignore]
+    #[cfg(feature = "turbojpeg")]
     fn jpeg_6000x4000_timing() {
         let meta = full_metadata();
         let embed = embed_all(&meta, srgb_icc_profile());

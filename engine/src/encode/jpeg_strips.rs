@@ -1,18 +1,18 @@
 //! A JPEG encoded as independent horizontal strips, joined into one baseline
 //! stream with restart markers.
 //!
-//! Each strip is compressed on its own by libjpeg-turbo (so strips can be
+//! Each strip is compressed on its own (so strips can be
 //! encoded in parallel, and as soon as their pixels exist, without the whole
 //! image in memory). Strips are a whole number of MCU rows high, so with a
 //! restart interval of one strip's MCUs the joined stream decodes to exactly
 //! the pixels of the whole image compressed at once: a restart only resets
-//! the DC predictions, which are coded losslessly, and libjpeg-turbo's chroma
+//! the DC predictions, which are coded losslessly, and the encoders' chroma
 //! downsampling never looks across an MCU row boundary.
 //!
 //! Layout of the result: `SOI, [JFIF APP0], APP1 Exif, APP2 ICC…, DQT, SOF
 //! (full height), DHT, DRI, SOS, strip 0, RST0, strip 1, RST1, …, EOI`.
 
-use super::jpeg::{compressor, err, marker_segments, tj_err, tj_image};
+use super::jpeg::{check_settings, compress, err, marker_segments};
 use super::{check_dims, Embed, Subsampling};
 use crate::error::{Error, Result};
 use crate::image::Rgb8;
@@ -61,7 +61,7 @@ impl StripJpeg {
         subsampling: Subsampling,
     ) -> Result<Self> {
         // Checks quality and the 65535-pixel limit.
-        compressor(width.max(1), height.max(1), quality, subsampling)?;
+        check_settings(width.max(1), height.max(1), quality)?;
         check_dims(width, height, width * height * 3, "JPEG")?;
         let (mcu_w, mcu_h) = match subsampling {
             Subsampling::S420 => (16, 16),
@@ -113,8 +113,7 @@ impl StripJpeg {
             )));
         }
         check_dims(strip.width, strip.height, strip.data.len(), "JPEG")?;
-        let mut tj = compressor(strip.width, strip.height, self.quality, self.subsampling)?;
-        tj.compress_to_vec(tj_image(strip)).map_err(tj_err)
+        compress(strip, self.quality, self.subsampling)
     }
 
     /// Join every strip (in order) into one JPEG file with `embed`'s EXIF and

@@ -8,8 +8,9 @@
 //! the profile is [`srgb_icc_profile`] or absent, 0xFFFF otherwise).
 //!
 //! ```
-//! use rawflow::encode::{encode_jpeg, srgb_icc_profile, Embed, Subsampling};
-//! use rawflow::{Metadata, Rgb8};
+//! use rawflow::internals::encode::{encode_jpeg, srgb_icc_profile, Embed, Subsampling};
+//! use rawflow::internals::image::Rgb8;
+//! use rawflow::Metadata;
 //!
 //! let image = Rgb8::new(64, 48);
 //! let meta = Metadata { make: Some("Canon".into()), ..Metadata::default() };
@@ -53,7 +54,8 @@ pub enum Subsampling {
     S444,
 }
 
-/// Encode 8-bit RGB (normally sRGB) as baseline JPEG with libjpeg-turbo.
+/// Encode 8-bit RGB (normally sRGB) as baseline JPEG with libjpeg-turbo (the
+/// `turbojpeg` feature) or the pure-Rust `jpeg-encoder`.
 ///
 /// `quality` must be 1..=100 (else [`Error::InvalidParameter`]). With metadata
 /// the file starts SOI, APP1 (EXIF), APP2 (ICC) and has no JFIF segment, as

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cpu::Simd;
 use crate::demosaic::DemosaicMethod;
 use crate::raw::Orientation;
 use crate::stages::highlights::HighlightMode;
@@ -40,6 +41,11 @@ pub struct DevelopOptions {
     /// [`crate::recipe::develop_recipe`] sets it when every rendition is that
     /// small.
     pub target_long_edge: Option<u32>,
+    /// Which kernels run: [`Simd::Auto`] (the CPU's fastest, unless the
+    /// environment says `RAWFLOW_SIMD=portable`) or [`Simd::Portable`]. The
+    /// pixels are the same either way. Not part of a recipe file.
+    #[serde(skip)]
+    pub simd: Simd,
 }
 
 impl Default for DevelopOptions {
@@ -53,6 +59,7 @@ impl Default for DevelopOptions {
             crop: None,
             orientation: None,
             target_long_edge: None,
+            simd: Simd::Auto,
         }
     }
 }

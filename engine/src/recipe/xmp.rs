@@ -12,7 +12,7 @@
 //! let xmp = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
 //!  <rdf:Description xmlns:crs="http://ns.adobe.com/camera-raw-settings/1.0/" crs:Exposure2012="+1.00"/>
 //! </rdf:RDF></x:xmpmeta>"#;
-//! let sidecar = rawflow::xmp::Sidecar::parse(xmp)?;
+//! let sidecar = rawflow::Sidecar::parse(xmp)?;
 //! let mut options = rawflow::DevelopOptions::default();
 //! let warnings = sidecar.apply(&mut options);
 //! assert_eq!(options.exposure_ev, 1.0);

@@ -113,34 +113,6 @@ pub(crate) fn decode_row(src: &[f32], dst: &mut [f32]) {
     }
 }
 
-/// Runs the inner kernel on the square-root-encoded tile ([`sqrt_encode`]);
-/// the tile runner decodes its output (colour differences and ratios behave
-/// better on perceptually even values).
-pub(crate) struct Encoded<K>(pub K);
-
-impl<K: super::tile::Kernel> super::tile::Kernel for Encoded<K> {
-    fn border(&self) -> usize {
-        self.0.border()
-    }
-
-    fn run(
-        &self,
-        tile: &super::tile::TileIn<'_>,
-        scratch: &mut super::tile::Scratch,
-        out: &mut [Vec<f32>; 3],
-    ) {
-        self.0.run(tile, scratch, out);
-    }
-
-    fn encoded(&self) -> bool {
-        true
-    }
-
-    fn split(&self) -> bool {
-        self.0.split()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -235,6 +235,11 @@ pub fn fit_long_edge(image: &RgbF32, long_edge: u32) -> Result<Cow<'_, RgbF32>> 
 /// already has that size): the horizontal pass, then the vertical one, then
 /// values clipped to 0..=1.
 pub fn resize_to(image: &RgbF32, w: usize, h: usize) -> Result<Cow<'_, RgbF32>> {
+    resize_for(image, w, h, Isa::process())
+}
+
+/// [`resize_to`] with the kernels of `isa`.
+pub(crate) fn resize_for(image: &RgbF32, w: usize, h: usize, isa: Isa) -> Result<Cow<'_, RgbF32>> {
     if (w, h) == (image.width, image.height) {
         return Ok(Cow::Borrowed(image));
     }
@@ -242,7 +247,7 @@ pub fn resize_to(image: &RgbF32, w: usize, h: usize) -> Result<Cow<'_, RgbF32>> 
     let narrow = if w == image.width {
         Cow::Borrowed(image)
     } else {
-        let rows = RowResampler::new(image.width, w)?;
+        let rows = RowResampler::new(image.width, w)?.for_isa(isa);
         let mut narrow = RgbF32::new(w, image.height);
         // Bands of rows in parallel.
         const BAND: usize = 16;
@@ -256,7 +261,7 @@ pub fn resize_to(image: &RgbF32, w: usize, h: usize) -> Result<Cow<'_, RgbF32>> 
     let mut out = if h == image.height {
         narrow.into_owned()
     } else {
-        vertical(&narrow, h)?
+        vertical(&narrow, h, isa)?
     };
     clip(&mut out.data);
     Ok(Cow::Owned(out))
@@ -279,8 +284,8 @@ fn check(image: &RgbF32, w: usize, h: usize) -> Result<()> {
 
 /// The vertical pass: `image` (already at its final width) to `h` rows, rows
 /// in parallel.
-fn vertical(image: &RgbF32, h: usize) -> Result<RgbF32> {
-    let columns = ColumnResampler::new(image.height, h)?;
+fn vertical(image: &RgbF32, h: usize, isa: Isa) -> Result<RgbF32> {
+    let columns = ColumnResampler::new(image.height, h)?.for_isa(isa);
     let row_len = image.width * 3;
     let mut out = RgbF32::new(image.width, h);
     out.data
@@ -304,15 +309,26 @@ pub fn clip(values: &mut [f32]) {
 pub struct ColumnResampler {
     taps: Taps,
     src_height: usize,
+    add: AddWeightedFn,
 }
 
 impl ColumnResampler {
-    /// Lanczos3 from `src_height` to `dst_height` rows.
+    /// Lanczos3 from `src_height` to `dst_height` rows (the kernels of
+    /// [`Isa::process`]).
     pub fn new(src_height: usize, dst_height: usize) -> Result<Self> {
         Ok(Self {
             taps: Taps::checked(src_height, dst_height, "columns")?,
             src_height,
+            add: dispatch_add_weighted(Isa::process()),
         })
+    }
+
+    /// The same pass with the kernels of `isa`.
+    pub(crate) fn for_isa(self, isa: Isa) -> Self {
+        Self {
+            add: dispatch_add_weighted(isa),
+            ..self
+        }
     }
 
     /// Output rows `first..` of `image` (of the source height), as many as
@@ -342,7 +358,7 @@ impl ColumnResampler {
 
     /// Output row `j` into `o`.
     fn row(&self, image: &RgbF32, j: usize, o: &mut [f32]) {
-        let add = dispatch_add_weighted(crate::cpu::Isa::process());
+        let add = self.add;
         let row_len = o.len();
         // Written before it is read: adding into fresh zero pages would fault
         // each of them twice (zero page, then copy on write, with a TLB flush
@@ -372,20 +388,31 @@ impl ColumnResampler {
 pub struct RowResampler {
     taps: Taps,
     src_width: usize,
+    kernel: ResampleRowsFn,
 }
 
 impl RowResampler {
     /// The whole rows of `src` into the rows of `out`.
     fn rows(&self, src: &[f32], out: &mut [f32]) {
-        dispatch_resample_rows(crate::cpu::Isa::process())(&self.taps, src, out);
+        (self.kernel)(&self.taps, src, out);
     }
 
-    /// Lanczos3 from `src_width` to `dst_width` pixels per row.
+    /// Lanczos3 from `src_width` to `dst_width` pixels per row (the kernels
+    /// of [`Isa::process`]).
     pub fn new(src_width: usize, dst_width: usize) -> Result<Self> {
         Ok(Self {
             taps: Taps::checked(src_width, dst_width, "rows")?,
             src_width,
+            kernel: dispatch_resample_rows(Isa::process()),
         })
+    }
+
+    /// The same pass with the kernels of `isa`.
+    pub(crate) fn for_isa(self, isa: Isa) -> Self {
+        Self {
+            kernel: dispatch_resample_rows(isa),
+            ..self
+        }
     }
 
     /// Every row of `image` (of the source width) resampled into `out`
