@@ -28,6 +28,29 @@ pub struct LimitedEngineProcessor {
     pub limits: rawflow::Limits,
 }
 
+/// The name of the small rendition every studio job also makes (the client
+/// gallery's thumbnails).
+pub const THUMB_RENDITION: &str = "thumb";
+/// The long edge of that rendition, in pixels (sharp on high-density
+/// screens at the gallery's ~300 px tiles).
+pub const THUMB_LONG_EDGE: u32 = 640;
+
+/// `recipe` plus a `thumb` rendition (640 px JPEG q80, sRGB), made in the
+/// same development, unless it has one.
+pub fn with_thumbnail(mut recipe: rawflow::Recipe) -> rawflow::Recipe {
+    if !recipe.renditions.iter().any(|r| r.name == THUMB_RENDITION) {
+        let mut thumb = rawflow::Rendition::new(
+            THUMB_RENDITION,
+            Some(THUMB_LONG_EDGE),
+            rawflow::OutputFormat::Jpeg,
+            80,
+        );
+        thumb.metadata = rawflow::MetadataPolicy::StripAll;
+        recipe.renditions.push(thumb);
+    }
+    recipe
+}
+
 /// Whether another attempt could fix this engine error.
 fn retryable(e: &rawflow::Error) -> bool {
     // I/O trouble may pass; a damaged or unsupported file, a bad parameter
@@ -55,8 +78,10 @@ async fn develop(
     limits: rawflow::Limits,
 ) -> Result<ProcessOutput, ProcessError> {
     {
-        let recipe = rawflow::Recipe::builtin(recipe)
-            .ok_or_else(|| ProcessError::permanent(format!("unknown recipe {recipe:?}")))?;
+        let recipe = with_thumbnail(
+            rawflow::Recipe::builtin(recipe)
+                .ok_or_else(|| ProcessError::permanent(format!("unknown recipe {recipe:?}")))?,
+        );
         let input = input.to_path_buf();
         let result = tokio::task::spawn_blocking(move || {
             let mut timings = rawflow::Timings::default();

@@ -180,14 +180,24 @@ pub struct ListQuery {
     limit: Option<u32>,
 }
 
-/// `GET /v1/jobs?status=&client_id=&limit=` (admin), newest first.
+/// `GET /v1/jobs?status=&client_id=&limit=` (admin; a client sees only its
+/// own jobs), newest first.
 pub async fn list_jobs(
     State(state): Shared,
     headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers).await?;
-    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let who = authenticate(&state, &headers).await?;
+    let Query(mut q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    if let Principal::Client(me) = &who {
+        if q.client_id
+            .as_deref()
+            .is_some_and(|c| !c.is_empty() && c != me)
+        {
+            return Ok(Json(json!({ "jobs": [] })));
+        }
+        q.client_id = Some(me.clone());
+    }
     let status = q
         .status
         .filter(|s| !s.is_empty())

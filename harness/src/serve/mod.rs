@@ -8,8 +8,10 @@ mod api;
 mod auth;
 pub mod data_dir;
 mod error;
+mod gallery;
 mod objects;
 mod state;
+mod zip;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -124,6 +126,10 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         SqliteJobStore::open(data.jobs_db())
             .with_context(|| format!("opening {}", data.jobs_db().display()))?,
     );
+    let gallery = Arc::new(
+        rawflow_jobs::gallery::SqliteGalleryStore::open(data.jobs_db())
+            .with_context(|| format!("opening {}", data.jobs_db().display()))?,
+    );
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -137,6 +143,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
     let state = Arc::new(AppState {
         objects: Arc::clone(&objects),
         jobs: Arc::clone(&jobs),
+        gallery,
         signer: LinkSigner::new(data.link_key),
         admin_hash: data.admin_hash,
         wake: Arc::clone(&wake),
@@ -208,7 +215,11 @@ pub(crate) const MAX_JSON_BYTES: usize = 64 * 1024;
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
-        .route("/v1/clients", post(api::create_client))
+        .route(
+            "/v1/clients",
+            post(api::create_client).get(gallery::list_clients),
+        )
+        .merge(gallery::routes())
         .route("/v1/uploads", post(api::create_upload_link))
         .route("/v1/jobs", get(api::list_jobs))
         .route("/v1/jobs/{id}", get(api::get_job))
