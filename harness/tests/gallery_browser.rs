@@ -377,6 +377,12 @@ fn gallery_in_chromium() {
         "client names are text"
     );
     assert_ne!(browser.js("return document.title;"), Value::from("pwned"));
+    assert_eq!(
+        browser.js("return document.getElementById('login').getBoundingClientRect().height;"),
+        Value::from(0),
+        "the sign-in form is gone once signed in"
+    );
+    browser.set_size(1280, 1100);
     browser.screenshot(&shots().join("studio.png"));
     eprintln!("screenshots in {}", shots().display());
 }
