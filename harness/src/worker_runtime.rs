@@ -26,6 +26,8 @@ pub struct EngineProcessor;
 pub struct LimitedEngineProcessor {
     /// The limits.
     pub limits: rawflow::Limits,
+    /// Also make the gallery's `thumb` rendition (see [`with_thumbnail`]).
+    pub thumbnail: bool,
 }
 
 /// The name of the small rendition every studio job also makes (the client
@@ -61,14 +63,14 @@ fn retryable(e: &rawflow::Error) -> bool {
 #[async_trait]
 impl Processor for EngineProcessor {
     async fn process(&self, input: &Path, recipe: &str) -> Result<ProcessOutput, ProcessError> {
-        develop(input, recipe, rawflow::Limits::default()).await
+        develop(input, recipe, rawflow::Limits::default(), false).await
     }
 }
 
 #[async_trait]
 impl Processor for LimitedEngineProcessor {
     async fn process(&self, input: &Path, recipe: &str) -> Result<ProcessOutput, ProcessError> {
-        develop(input, recipe, self.limits).await
+        develop(input, recipe, self.limits, self.thumbnail).await
     }
 }
 
@@ -76,12 +78,16 @@ async fn develop(
     input: &Path,
     recipe: &str,
     limits: rawflow::Limits,
+    thumbnail: bool,
 ) -> Result<ProcessOutput, ProcessError> {
     {
-        let recipe = with_thumbnail(
-            rawflow::Recipe::builtin(recipe)
-                .ok_or_else(|| ProcessError::permanent(format!("unknown recipe {recipe:?}")))?,
-        );
+        let recipe = rawflow::Recipe::builtin(recipe)
+            .ok_or_else(|| ProcessError::permanent(format!("unknown recipe {recipe:?}")))?;
+        let recipe = if thumbnail {
+            with_thumbnail(recipe)
+        } else {
+            recipe
+        };
         let input = input.to_path_buf();
         let result = tokio::task::spawn_blocking(move || {
             let mut timings = rawflow::Timings::default();

@@ -141,6 +141,9 @@ fn clients_upload_wait_jobs_fetch_and_revoke() {
     assert_eq!(un.code, 0, "{}", un.stderr);
     let http = Api::new(&base);
     assert_eq!(http.get(&gallery, None).status, 403);
+    // The server's log names links by share id, never by their signature.
+    let sig = gallery.rsplit('.').next().unwrap();
+    assert!(!server.log().contains(sig), "a share signature was logged");
     assert_eq!(http.get(&second, None).status, 200);
 
     // clients list shows it; revoke ends the token and every link.
@@ -163,6 +166,13 @@ fn clients_upload_wait_jobs_fetch_and_revoke() {
     let other_token = other["token"].as_str().unwrap();
     assert_eq!(
         rawflow(&base, Some(other_token), &["clients", "list"]).code,
+        3
+    );
+    // A client's token lists its own jobs only, and cannot name another client.
+    let own = rawflow(&base, Some(other_token), &["jobs", "--json"]);
+    assert_eq!(own.json()["jobs"], serde_json::json!([]), "{}", own.stdout);
+    assert_eq!(
+        rawflow(&base, Some(other_token), &["jobs", "--client", &client]).code,
         3
     );
     let empty = tempfile::tempdir().unwrap();

@@ -194,7 +194,9 @@ pub async fn list_jobs(
             .as_deref()
             .is_some_and(|c| !c.is_empty() && c != me)
         {
-            return Ok(Json(json!({ "jobs": [] })));
+            return Err(ApiError::Forbidden(
+                "a client token lists only its own jobs".into(),
+            ));
         }
         q.client_id = Some(me.clone());
     }
@@ -297,8 +299,16 @@ pub async fn download_link(
             .iter()
             .find(|o| o.name == name)
             .ok_or(ApiError::NotFound)?,
-        None => match job.outputs.as_slice() {
-            [only] => only,
+        // The gallery's thumbnail does not count: a one-rendition recipe
+        // needs no name.
+        None => match job
+            .outputs
+            .iter()
+            .filter(|o| o.name != super::gallery::THUMB_RENDITION)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            [only] => *only,
             many => {
                 let names: Vec<&str> = many.iter().map(|o| o.name.as_str()).collect();
                 return Err(ApiError::BadRequest(format!(

@@ -47,7 +47,7 @@ type Shared = State<Arc<AppState>>;
 /// How long a share link lives unless the studio says otherwise.
 pub const DEFAULT_SHARE_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The rendition the gallery shows as a thumbnail (made in every serve development).
-pub const THUMB_RENDITION: &str = "thumb";
+pub const THUMB_RENDITION: &str = crate::worker_runtime::THUMB_RENDITION;
 
 /// The routes of this module (merged into the server's router).
 pub fn routes() -> Router<Arc<AppState>> {
@@ -69,6 +69,28 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route("/studio", get(studio_page))
         .route("/assets/{file}", get(asset))
+}
+
+/// A request path fit for the log: a share token (`/g/<token>/…`) is
+/// replaced by its share id, which names the link without granting access.
+pub fn redact_path(path: &str) -> String {
+    match path.strip_prefix("/g/") {
+        Some(rest) => {
+            let (token, tail) = rest.split_once('/').unwrap_or((rest, ""));
+            let id = token.split('.').next().unwrap_or("");
+            let id: String = id
+                .chars()
+                .filter(char::is_ascii_hexdigit)
+                .take(32)
+                .collect();
+            if tail.is_empty() && !rest.ends_with('/') {
+                format!("/g/{id}.…")
+            } else {
+                format!("/g/{id}.…/{tail}")
+            }
+        }
+        None => path.to_string(),
+    }
 }
 
 // ---------------------------------------------------------------- JSON API

@@ -169,6 +169,8 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
             max_pixels: (args.max_megapixels.max(0.0) * 1e6) as u64,
             max_decode_time: Some(Duration::from_secs(args.max_decode_seconds.max(1))),
         },
+        // The client gallery's thumbnails come from the same development.
+        thumbnail: true,
     };
     let processor: Arc<dyn Processor> = if args.job_delay_ms > 0 {
         Arc::new(DelayedProcessor {
@@ -236,10 +238,11 @@ fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Log every request (never the query: it holds link signatures).
+/// Log every request (never the query: it holds link signatures; nor a
+/// gallery's share token, which is in its path).
 async fn log_request(req: Request, next: Next) -> Response {
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    let path = gallery::redact_path(req.uri().path());
     let start = Instant::now();
     let resp = next.run(req).await;
     tracing::info!(
