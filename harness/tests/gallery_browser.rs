@@ -97,6 +97,26 @@ fn gallery_in_chromium() {
         ],
     );
     assert_eq!(up_b.code, 0, "{}", up_b.stderr);
+    // And a file that cannot be developed: its job fails (the studio can retry it).
+    let broken = tempfile::tempdir().unwrap();
+    std::fs::write(broken.path().join("B_broken.dng"), b"II*\0 not a DNG").unwrap();
+    let up_bad = rawflow(
+        &base,
+        Some(&admin),
+        &[
+            "upload",
+            "--client",
+            &b_id,
+            "--wait",
+            "--json",
+            broken.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(up_bad.code, 1, "{}", up_bad.stderr);
+    let failed_job = up_bad.json()["jobs"][0]["job_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // The page's headers: strict CSP, no referrer.
     let page = http.get(&a_url, None);
@@ -359,7 +379,7 @@ fn gallery_in_chromium() {
     browser.click("#login button[type=submit]");
     browser.wait_until(
         "the studio tables",
-        "return !document.getElementById('app').hidden && document.querySelectorAll('#jobs tbody tr').length === 5;",
+        "return !document.getElementById('app').hidden && document.querySelectorAll('#jobs tbody tr').length === 6;",
         10,
     );
     assert!(!browser
@@ -382,7 +402,21 @@ fn gallery_in_chromium() {
         Value::from(0),
         "the sign-in form is gone once signed in"
     );
-    browser.set_size(1280, 1100);
+    browser.set_size(1280, 1200);
     browser.screenshot(&shots().join("studio.png"));
+    // Retry of the failed job, from its row.
+    assert_eq!(
+        browser.js("return document.querySelectorAll('#jobs button.retry').length;"),
+        Value::from(1)
+    );
+    browser.click("#jobs button.retry");
+    assert!(
+        server.log_contains(&format!("/v1/jobs/{failed_job}/retry")),
+        "the retry request was not made"
+    );
+    let retried = http
+        .get(&format!("/v1/jobs/{failed_job}"), Some(&admin))
+        .json();
+    assert_ne!(retried["attempts"], Value::Null, "{retried}");
     eprintln!("screenshots in {}", shots().display());
 }

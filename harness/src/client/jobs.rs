@@ -17,7 +17,8 @@ pub struct JobsArgs {
     /// Only this client's jobs (with a client's token: always its own).
     #[arg(long)]
     pub client: Option<String>,
-    /// Only jobs in this status: pending, running, completed or failed.
+    /// Only jobs in this status: awaiting_upload, pending, running, completed,
+    /// failed, cancelled or upload_expired.
     #[arg(long)]
     pub status: Option<String>,
     /// Only the photos the client marked as favourites in the gallery.
@@ -44,9 +45,19 @@ fn list(
         q.push_str(&format!("&client_id={c}"));
     }
     if let Some(st) = status {
-        if !["pending", "running", "completed", "failed"].contains(&st) {
+        const STATUSES: [&str; 7] = [
+            "awaiting_upload",
+            "pending",
+            "running",
+            "completed",
+            "failed",
+            "cancelled",
+            "upload_expired",
+        ];
+        if !STATUSES.contains(&st) {
             return Err(CliError::Usage(format!(
-                "unknown status {st:?} (use pending, running, completed or failed)"
+                "unknown status {st:?} (use {})",
+                STATUSES.join(", ")
             )));
         }
         q.push_str(&format!("&status={st}"));

@@ -196,7 +196,16 @@ fn jobs_by_hash(api: &Api, client: &str) -> Result<HashMap<String, (String, Stri
         .map(Vec::as_slice)
         .unwrap_or_default()
         .iter()
-        .filter(|j| s(j, "client_id") == client)
+        // Jobs whose RAW file landed (an announced upload that never
+        // arrived, was cancelled or expired does not count).
+        .filter(|j| {
+            s(j, "client_id") == client
+                && !s(j, "input_sha256").is_empty()
+                && !matches!(
+                    s(j, "status").as_str(),
+                    "awaiting_upload" | "cancelled" | "upload_expired"
+                )
+        })
         .map(|j| (s(j, "input_sha256"), (s(j, "job_id"), s(j, "status"))))
         .collect())
 }
@@ -336,12 +345,20 @@ pub fn run(args: UploadArgs) -> Result<(), CliError> {
         )));
     }
     if let Some(d) = developed {
-        let bad = d.iter().filter(|j| s(j, "status") == "failed").count();
+        let bad = d.iter().filter(|j| s(j, "status") != "completed").count();
         if bad > 0 {
-            return Err(CliError::Failed(format!("{bad} job(s) failed")));
+            return Err(CliError::Failed(format!("{bad} job(s) did not complete")));
         }
     }
     Ok(())
+}
+
+/// Whether a job status is final (nothing more will happen without the studio).
+fn is_final(status: &str) -> bool {
+    matches!(
+        status,
+        "completed" | "failed" | "cancelled" | "upload_expired"
+    )
 }
 
 /// Poll the client's jobs until every one of `ids` completed or failed;
@@ -396,11 +413,11 @@ fn wait_for_jobs(
                 )
             })
             .collect();
-        let done = mine
+        let done = mine.iter().filter(|j| is_final(&s(j, "status"))).count();
+        let failed = mine
             .iter()
-            .filter(|j| matches!(s(j, "status").as_str(), "completed" | "failed"))
+            .filter(|j| is_final(&s(j, "status")) && s(j, "status") != "completed")
             .count();
-        let failed = mine.iter().filter(|j| s(j, "status") == "failed").count();
         bar.set_position(done as u64);
         bar.set_message(if failed > 0 {
             format!("({failed} failed)")
@@ -412,15 +429,22 @@ fn wait_for_jobs(
             if !quiet {
                 let rows: Vec<Vec<String>> = mine
                     .iter()
-                    .filter(|j| s(j, "status") == "failed")
-                    .map(|j| vec![s(j, "job_id"), s(j, "filename"), s(j, "error")])
+                    .filter(|j| s(j, "status") != "completed")
+                    .map(|j| {
+                        vec![
+                            s(j, "job_id"),
+                            s(j, "filename"),
+                            s(j, "status"),
+                            s(j, "error"),
+                        ]
+                    })
                     .collect();
                 eprintln!(
                     "developed: {} completed, {failed} failed",
                     ids.len() - failed
                 );
                 if !rows.is_empty() {
-                    print_table(&["JOB", "FILE", "ERROR"], &rows);
+                    print_table(&["JOB", "FILE", "STATUS", "ERROR"], &rows);
                 }
             }
             return Ok(mine);

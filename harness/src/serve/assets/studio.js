@@ -57,10 +57,10 @@
 
   function render() {
     const counts = {};
-    for (const s of ["pending", "running", "completed", "failed"]) counts[s] = 0;
+    for (const s of ["awaiting_upload", "pending", "running", "completed", "failed", "cancelled", "upload_expired"]) counts[s] = 0;
     for (const j of data.jobs) counts[j.status] = (counts[j.status] || 0) + 1;
     status.textContent = data.clients.length + " clients · " + data.jobs.length + " jobs: " +
-      counts.completed + " completed, " + (counts.pending + counts.running) + " in progress, " + counts.failed + " failed";
+      counts.completed + " completed, " + (counts.awaiting_upload + counts.pending + counts.running) + " in progress, " + counts.failed + " failed";
 
     const cbody = $("clients").querySelector("tbody");
     cbody.replaceChildren();
@@ -121,7 +121,19 @@
       file.append(el("span", j.filename), el("div", j.job_id, "muted mono"));
       tr.append(file, el("td", clientName(j.client_id)), el("td", j.status, "status " + j.status),
         el("td", j.attempts), el("td", fmtSecs(seconds(j))), el("td", span(j)),
-        el("td", data.favs.has(j.job_id) ? "★" : ""), el("td", j.error || "", "bad"));
+        el("td", data.favs.has(j.job_id) ? "★" : ""));
+      const err = el("td", j.error || "", "bad");
+      if (j.status === "failed") {
+        const b = el("button", "Retry", "small retry");
+        b.type = "button";
+        b.addEventListener("click", async () => {
+          b.disabled = true;
+          try { await api("POST", "/v1/jobs/" + j.job_id + "/retry"); } catch (e) { alert("Retry refused: " + e.message); }
+          load();
+        });
+        err.append(el("div"), b);
+      }
+      tr.append(err);
       jbody.append(tr);
     }
   }
