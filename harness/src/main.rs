@@ -1,5 +1,6 @@
 //! `rawflow`: develop camera RAW files, run the studio pipeline locally, or run the EC2 worker.
 
+mod client;
 mod demo;
 mod develop;
 mod recipes;
@@ -32,6 +33,14 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Claim and develop jobs until idle (the EC2 worker; also runs on a serve data folder).
     Worker(worker_cmd::WorkerArgs),
+    /// Manage the studio's clients and their gallery links (admin token).
+    Clients(client::clients::ClientsArgs),
+    /// Upload RAW files for a client (resumable, parallel), optionally waiting for development.
+    Upload(client::upload::UploadArgs),
+    /// List jobs (admin token: all; a client's token: its own).
+    Jobs(client::jobs::JobsArgs),
+    /// Download the developed photos of completed jobs (resumable).
+    Fetch(client::jobs::FetchArgs),
 }
 
 /// Print an error chain and map it to exit status 1.
@@ -52,5 +61,9 @@ fn main() -> ExitCode {
         Command::Serve(args) => report(serve::run(args)),
         Command::Demo(args) => report(demo::run(args)),
         Command::Worker(args) => report(worker_cmd::run(args)),
+        Command::Clients(args) => client::exit(client::clients::run(args)),
+        Command::Upload(args) => client::exit(client::upload::run(args)),
+        Command::Jobs(args) => client::exit(client::jobs::run_jobs(args)),
+        Command::Fetch(args) => client::exit(client::jobs::run_fetch(args)),
     }
 }

@@ -26,6 +26,31 @@ pub struct EngineProcessor;
 pub struct LimitedEngineProcessor {
     /// The limits.
     pub limits: rawflow::Limits,
+    /// Also make the gallery's `thumb` rendition (see [`with_thumbnail`]).
+    pub thumbnail: bool,
+}
+
+/// The name of the small rendition every studio job also makes (the client
+/// gallery's thumbnails).
+pub const THUMB_RENDITION: &str = "thumb";
+/// The long edge of that rendition, in pixels (sharp on high-density
+/// screens at the gallery's ~300 px tiles).
+pub const THUMB_LONG_EDGE: u32 = 640;
+
+/// `recipe` plus a `thumb` rendition (640 px JPEG q80, sRGB), made in the
+/// same development, unless it has one.
+pub fn with_thumbnail(mut recipe: rawflow::Recipe) -> rawflow::Recipe {
+    if !recipe.renditions.iter().any(|r| r.name == THUMB_RENDITION) {
+        let mut thumb = rawflow::Rendition::new(
+            THUMB_RENDITION,
+            Some(THUMB_LONG_EDGE),
+            rawflow::OutputFormat::Jpeg,
+            80,
+        );
+        thumb.metadata = rawflow::MetadataPolicy::StripAll;
+        recipe.renditions.push(thumb);
+    }
+    recipe
 }
 
 /// Whether another attempt could fix this engine error.
@@ -38,14 +63,14 @@ fn retryable(e: &rawflow::Error) -> bool {
 #[async_trait]
 impl Processor for EngineProcessor {
     async fn process(&self, input: &Path, recipe: &str) -> Result<ProcessOutput, ProcessError> {
-        develop(input, recipe, rawflow::Limits::default()).await
+        develop(input, recipe, rawflow::Limits::default(), false).await
     }
 }
 
 #[async_trait]
 impl Processor for LimitedEngineProcessor {
     async fn process(&self, input: &Path, recipe: &str) -> Result<ProcessOutput, ProcessError> {
-        develop(input, recipe, self.limits).await
+        develop(input, recipe, self.limits, self.thumbnail).await
     }
 }
 
@@ -53,10 +78,16 @@ async fn develop(
     input: &Path,
     recipe: &str,
     limits: rawflow::Limits,
+    thumbnail: bool,
 ) -> Result<ProcessOutput, ProcessError> {
     {
         let recipe = rawflow::Recipe::builtin(recipe)
             .ok_or_else(|| ProcessError::permanent(format!("unknown recipe {recipe:?}")))?;
+        let recipe = if thumbnail {
+            with_thumbnail(recipe)
+        } else {
+            recipe
+        };
         let input = input.to_path_buf();
         let result = tokio::task::spawn_blocking(move || {
             let mut timings = rawflow::Timings::default();

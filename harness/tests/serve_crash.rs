@@ -69,10 +69,18 @@ fn a_job_interrupted_by_sigkill_completes_exactly_once_after_restart() {
         "{trail:#?}"
     );
 
-    // Exactly the one output, complete, matching the record; no leftovers.
+    // Exactly the recipe's output and the gallery's thumbnail, complete,
+    // matching the record; no leftovers.
     let files = files_under(&processed);
-    assert_eq!(files, [format!("{client}/{job}/web.jpg")], "{files:?}");
-    let bytes = std::fs::read(processed.join(&files[0])).unwrap();
+    assert_eq!(
+        files,
+        [
+            format!("{client}/{job}/thumb.jpg"),
+            format!("{client}/{job}/web.jpg")
+        ],
+        "{files:?}"
+    );
+    let bytes = std::fs::read(processed.join(&files[1])).unwrap();
     assert_eq!(sha256(&bytes), v["outputs"][0]["sha256"].as_str().unwrap());
     assert_eq!(decode_jpeg(&bytes), (64, 64));
     let url = api
@@ -143,7 +151,8 @@ fn repeated_sigkills_while_jobs_run_never_expose_partial_outputs_or_double_compl
         let v = api.wait_final(&token, id, Duration::from_secs(120));
         assert_eq!(v["status"], json!("completed"), "{v}");
     }
-    assert_eq!(assert_visible_outputs_complete(&processed), JOBS);
+    // Each job: its web rendition and the gallery's thumbnail.
+    assert_eq!(assert_visible_outputs_complete(&processed), 2 * JOBS);
     let mut interrupted = 0;
     for (id, trail) in transitions(dir.path(), &ids) {
         let completions = trail
@@ -228,7 +237,7 @@ fn sigkills_at_random_points_lose_no_job() {
             lost.push(format!("{id} failed without a reason: {v}"));
         }
     }
-    assert_eq!(assert_visible_outputs_complete(&processed), GOOD);
+    assert_eq!(assert_visible_outputs_complete(&processed), 2 * GOOD);
     let mut interrupted = 0;
     for (id, trail) in transitions(dir.path(), &ids) {
         let finals = trail

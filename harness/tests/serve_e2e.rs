@@ -24,8 +24,10 @@ fn upload_develop_and_download_a_jpeg() {
     assert_eq!(v["status"], json!("completed"), "{v}");
     assert_eq!(v["attempts"], json!(1));
     let outputs = v["outputs"].as_array().unwrap();
-    assert_eq!(outputs.len(), 1, "{v}");
+    // The recipe's rendition, then the gallery's thumbnail from the same development.
+    assert_eq!(outputs.len(), 2, "{v}");
     assert_eq!(outputs[0]["name"], json!("web"));
+    assert_eq!(outputs[1]["name"], json!("thumb"));
     for stage in ["fetch", "decode", "demosaic", "encode", "store"] {
         assert!(v["timings"][stage].is_number(), "no {stage} timing: {v}");
     }

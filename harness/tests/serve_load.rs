@@ -88,16 +88,19 @@ fn two_hundred_uploads_with_four_workers_complete_once_each() {
         workers.insert(trail[2].worker_id.clone());
         let v = api.get(&format!("/v1/jobs/{id}"), Some(&token)).json();
         assert_eq!(v["attempts"], serde_json::json!(1));
-        assert_eq!(v["outputs"].as_array().unwrap().len(), 1);
+        // The web rendition and the gallery's thumbnail.
+        assert_eq!(v["outputs"].as_array().unwrap().len(), 2);
     }
     eprintln!("workers that ran jobs: {}", workers.len());
-    // One output per job on disk, nothing else.
+    // Two outputs per job on disk (web, thumb), nothing else.
     let outputs = files_under(&dir.path().join("objects/processed"));
     assert_eq!(
         outputs.len(),
-        JOBS,
+        2 * JOBS,
         "{:?}",
         &outputs[..outputs.len().min(5)]
     );
-    assert!(outputs.iter().all(|f| f.ends_with("/web.jpg")));
+    assert!(outputs
+        .iter()
+        .all(|f| f.ends_with("/web.jpg") || f.ends_with("/thumb.jpg")));
 }

@@ -16,6 +16,7 @@
 //!   event that records a job exactly once.
 //! - [`auth`] and [`link`]: bearer tokens and HMAC-signed, expiring links.
 //! - [`views`]: the JSON every API answers with for jobs and clients.
+//! - `gallery` (with `sqlite`): client share links, favourites, revoked clients.
 //! - [`aws`] (feature `aws`, not default): the same traits on S3
 //!   ([`aws::S3ObjectStore`]) and DynamoDB ([`aws::DynamoJobStore`]).
 //! - `testing` (feature `testing`): job fixtures and the conformance suite
@@ -24,6 +25,8 @@
 pub mod auth;
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "sqlite")]
+pub mod gallery;
 pub mod ids;
 pub mod job_store;
 pub mod key;

@@ -180,14 +180,26 @@ pub struct ListQuery {
     limit: Option<u32>,
 }
 
-/// `GET /v1/jobs?status=&client_id=&limit=` (admin), newest first.
+/// `GET /v1/jobs?status=&client_id=&limit=` (admin; a client sees only its
+/// own jobs), newest first.
 pub async fn list_jobs(
     State(state): Shared,
     headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers).await?;
-    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let who = authenticate(&state, &headers).await?;
+    let Query(mut q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    if let Principal::Client(me) = &who {
+        if q.client_id
+            .as_deref()
+            .is_some_and(|c| !c.is_empty() && c != me)
+        {
+            return Err(ApiError::Forbidden(
+                "a client token lists only its own jobs".into(),
+            ));
+        }
+        q.client_id = Some(me.clone());
+    }
     let status = q
         .status
         .filter(|s| !s.is_empty())
@@ -287,8 +299,16 @@ pub async fn download_link(
             .iter()
             .find(|o| o.name == name)
             .ok_or(ApiError::NotFound)?,
-        None => match job.outputs.as_slice() {
-            [only] => only,
+        // The gallery's thumbnail does not count: a one-rendition recipe
+        // needs no name.
+        None => match job
+            .outputs
+            .iter()
+            .filter(|o| o.name != super::gallery::THUMB_RENDITION)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            [only] => *only,
             many => {
                 let names: Vec<&str> = many.iter().map(|o| o.name.as_str()).collect();
                 return Err(ApiError::BadRequest(format!(

@@ -48,7 +48,14 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
         .await
         .map_err(ApiError::internal)?;
     match client {
-        Some(c) if verify_token(token, &c.token_hash) => Ok(Principal::Client(c.id)),
+        Some(c) if verify_token(token, &c.token_hash) => {
+            // A revoked client's token no longer works.
+            match state.gallery.client_revoked_at(&c.id).await {
+                Ok(None) => Ok(Principal::Client(c.id)),
+                Ok(Some(_)) => Err(ApiError::Unauthorized),
+                Err(e) => Err(ApiError::internal(e)),
+            }
+        }
         _ => Err(ApiError::Unauthorized),
     }
 }

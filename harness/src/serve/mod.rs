@@ -8,8 +8,10 @@ mod api;
 mod auth;
 pub mod data_dir;
 mod error;
+mod gallery;
 mod objects;
 mod state;
+mod zip;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -124,6 +126,10 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         SqliteJobStore::open(data.jobs_db())
             .with_context(|| format!("opening {}", data.jobs_db().display()))?,
     );
+    let gallery = Arc::new(
+        rawflow_jobs::gallery::SqliteGalleryStore::open(data.jobs_db())
+            .with_context(|| format!("opening {}", data.jobs_db().display()))?,
+    );
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -137,6 +143,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
     let state = Arc::new(AppState {
         objects: Arc::clone(&objects),
         jobs: Arc::clone(&jobs),
+        gallery,
         signer: LinkSigner::new(data.link_key),
         admin_hash: data.admin_hash,
         wake: Arc::clone(&wake),
@@ -162,6 +169,8 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
             max_pixels: (args.max_megapixels.max(0.0) * 1e6) as u64,
             max_decode_time: Some(Duration::from_secs(args.max_decode_seconds.max(1))),
         },
+        // The client gallery's thumbnails come from the same development.
+        thumbnail: true,
     };
     let processor: Arc<dyn Processor> = if args.job_delay_ms > 0 {
         Arc::new(DelayedProcessor {
@@ -208,7 +217,11 @@ pub(crate) const MAX_JSON_BYTES: usize = 64 * 1024;
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
-        .route("/v1/clients", post(api::create_client))
+        .route(
+            "/v1/clients",
+            post(api::create_client).get(gallery::list_clients),
+        )
+        .merge(gallery::routes())
         .route("/v1/uploads", post(api::create_upload_link))
         .route("/v1/jobs", get(api::list_jobs))
         .route("/v1/jobs/{id}", get(api::get_job))
@@ -225,10 +238,11 @@ fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Log every request (never the query: it holds link signatures).
+/// Log every request (never the query: it holds link signatures; nor a
+/// gallery's share token, which is in its path).
 async fn log_request(req: Request, next: Next) -> Response {
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    let path = gallery::redact_path(req.uri().path());
     let start = Instant::now();
     let resp = next.run(req).await;
     tracing::info!(

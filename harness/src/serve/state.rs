@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use rawflow_jobs::gallery::SqliteGalleryStore;
 use rawflow_jobs::{LinkSigner, LocalObjectStore, SqliteJobStore};
 use tokio::sync::Notify;
 
@@ -12,6 +13,8 @@ pub struct AppState {
     pub objects: Arc<LocalObjectStore>,
     /// Jobs and clients.
     pub jobs: Arc<SqliteJobStore>,
+    /// Share links, favourites, revoked clients.
+    pub gallery: Arc<SqliteGalleryStore>,
     /// Signs upload and download links.
     pub signer: LinkSigner,
     /// SHA-256 of the admin token.

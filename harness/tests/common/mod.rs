@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+pub mod webdriver;
+
 #[path = "../../src/sample_dng.rs"]
 mod sample_dng_impl;
 pub use sample_dng_impl::sample_dng;
@@ -391,4 +393,40 @@ pub fn files_under(dir: &Path) -> Vec<String> {
 pub fn decode_jpeg(bytes: &[u8]) -> (usize, usize) {
     let img = turbojpeg::decompress(bytes, turbojpeg::PixelFormat::RGB).expect("a valid JPEG");
     (img.width, img.height)
+}
+
+/// What a `rawflow` command did.
+pub struct Run {
+    /// Exit status (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Standard output as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+}
+
+/// Run the `rawflow` binary with `RAWFLOW_SERVER` and `RAWFLOW_TOKEN` set.
+pub fn rawflow(server: &str, token: Option<&str>, args: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rawflow"));
+    cmd.args(args)
+        .env("RAWFLOW_SERVER", server)
+        .env_remove("RAWFLOW_TOKEN")
+        .stdin(Stdio::null());
+    if let Some(t) = token {
+        cmd.env("RAWFLOW_TOKEN", t);
+    }
+    let out = cmd.output().expect("run rawflow");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
