@@ -19,8 +19,7 @@
 //!    8× the smallest of all candidates. Homogeneity counts are summed over
 //!    3×3, then 5×5; with eight candidates the weaker of each direction's
 //!    pair is dropped; the most homogeneous candidates are averaged.
-//! 6. With three passes, red and blue where they were not recorded once
-//!    more: green plus the 3×3 median of the colour difference (R − G,
+//! 6. Red and blue where they were not recorded once more: green plus the 3×3 median of the colour difference (R − G,
 //!    B − G), which removes most of the remaining false colour.
 //!
 //! Each step loops over one photosite phase at a time (every sixth pixel of
@@ -333,9 +332,9 @@ pub(crate) fn markesteijn_tile(
             fb[i] = s[2] / cnt;
         }
     }
-    // 6. (Three passes) red and blue where they were not recorded again, as
-    // green plus the 3×3 median of the colour difference.
-    if k.passes > 1 {
+    // 6. Red and blue where they were not recorded again, as green plus
+    // the 3×3 median of the colour difference.
+    {
         mm += 1;
         let [dr, db] = &mut drv[..2] else {
             return;
