@@ -500,7 +500,18 @@ fn mutation_child() {
             if raw.width.saturating_mul(raw.height) > MAX_DEVELOP_PIXELS {
                 return Ok(());
             }
-            develop_linear(&raw, &options, &mut Timings::default()).map(|_| ())
+            develop_linear(&raw, &options, &mut Timings::default())?;
+            // X-Trans files also through both X-Trans kernels (one and three passes).
+            if raw.cfa.is_xtrans() {
+                for demosaic in [DemosaicMethod::Fast, DemosaicMethod::Best] {
+                    let options = DevelopOptions {
+                        demosaic,
+                        ..options.clone()
+                    };
+                    develop_linear(&raw, &options, &mut Timings::default())?;
+                }
+            }
+            Ok(())
         });
         let line = match result {
             Ok(Ok(())) => format!("@@OK {n}"),

@@ -105,3 +105,60 @@ fn xtrans_synthetic_dng_develops() {
     assert!((s.exposure_ratio - 1.0).abs() <= 0.02, "{s:?}");
     assert!(s.cpsnr_db >= 28.0, "{s:?}");
 }
+
+/// X-Trans `best` (three passes) against `fast` (one pass) on a few Kodak and
+/// McMaster images written as X-Trans DNGs with the Canon 5D Mark II matrix:
+/// `best` is better on both scores, both above floors a regression would cross.
+/// The McMaster images are not redistributable: without the shared corpus
+/// (RAWFLOW_CORPUS) that half is skipped with a message.
+#[test]
+fn xtrans_best_beats_fast_on_kodak_and_mcmaster() {
+    if !corpus_available() {
+        return;
+    }
+    let dir = rawflow_corpus::corpus_dir().join("groundtruth");
+    let mut sets = vec![(
+        "Kodak",
+        [3, 8, 19, 23].map(|n| dir.join(format!("kodak24/kodim{n:02}.png"))),
+    )];
+    if dir.join("mcmaster18").is_dir() {
+        sets.push((
+            "McMaster",
+            [1, 5, 9, 17].map(|n| dir.join(format!("mcmaster18/mcm{n:02}.png"))),
+        ));
+    } else {
+        eprintln!(
+            "McMaster ground truth not found under {}: its half of this test is skipped",
+            dir.display()
+        );
+    }
+    let params = SynthParams {
+        cfa: CfaLayout::XTrans,
+        ..SynthParams::default()
+    };
+    for (set, paths) in sets {
+        let mut sums = [(0.0, 0.0); 2];
+        for path in &paths {
+            let truth = load_png(path).expect("ground truth");
+            let dng = rawflow_corpus::write_dng(&truth, &params).expect("synthetic DNG");
+            for (sum, method) in sums
+                .iter_mut()
+                .zip([rawflow::DemosaicMethod::Fast, rawflow::DemosaicMethod::Best])
+            {
+                let mut recipe = png_recipe();
+                recipe.develop.demosaic = method;
+                let developed = develop_to_srgb8(&dng, &recipe).expect("develops");
+                let s = score(&developed, &truth, 8).expect("score");
+                sum.0 += s.cpsnr_db / paths.len() as f64;
+                sum.1 += s.delta_e2000_mean / paths.len() as f64;
+            }
+        }
+        let [fast, best] = sums;
+        println!("X-Trans {set}: fast {fast:.3?}, best {best:.3?}");
+        assert!(
+            best.0 > fast.0 && best.1 < fast.1,
+            "{set}: best {best:?} vs fast {fast:?}"
+        );
+        assert!(fast.0 >= 28.0 && fast.1 <= 5.0, "{set}: fast {fast:?}");
+    }
+}

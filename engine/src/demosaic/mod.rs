@@ -10,8 +10,8 @@
 //! | method | Bayer (any phase) | X-Trans (any shift) |
 //! |---|---|---|
 //! | [`DemosaicMethod::Bilinear`] | bilinear | 3×3 neighbourhood mean |
-//! | [`DemosaicMethod::Fast`] | RCD (ratio corrected), square-root encoded | directional, homogeneity-directed |
-//! | [`DemosaicMethod::Best`] | directional LMMSE + median refinement and RCD, mixed per pixel by colour-difference activity | as `Fast` |
+//! | [`DemosaicMethod::Fast`] | RCD (ratio corrected), square-root encoded | Markesteijn-class, one pass (4 directions) + colour-difference median |
+//! | [`DemosaicMethod::Best`] | directional LMMSE + median refinement and RCD, mixed per pixel by colour-difference activity | Markesteijn-class, three passes (8 candidates) + colour-difference median |
 //!
 //! Images smaller than a few CFA periods use a simple nearest-samples method.
 //! Work runs on the caller's rayon pool, in row strips.
@@ -35,6 +35,7 @@ mod blend;
 mod curve;
 mod finish;
 mod lmmse;
+mod markesteijn;
 pub mod quality;
 mod rcd;
 mod reduced;
@@ -42,7 +43,6 @@ mod simple;
 mod source;
 mod tile;
 
-mod xtrans;
 
 use crate::cpu::Isa;
 use crate::error::{Error, Result};
@@ -199,9 +199,8 @@ fn kernel_for(cfa: &crate::cfa::Cfa, method: DemosaicMethod, isa: Isa) -> Box<dy
     } else if cfa.is_xtrans() {
         match method {
             DemosaicMethod::Bilinear => bilinear(),
-            DemosaicMethod::Fast | DemosaicMethod::Best => {
-                Box::new(xtrans::Directional::new(&colors))
-            }
+            DemosaicMethod::Fast => Box::new(markesteijn::Markesteijn::new(&colors, 1)),
+            DemosaicMethod::Best => Box::new(markesteijn::Markesteijn::new(&colors, 3)),
         }
     } else {
         bilinear()

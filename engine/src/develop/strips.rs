@@ -392,6 +392,7 @@ mod equivalence {
                 DemosaicMethod::Best,
             ),
             (CfaLayout::XTrans, DemosaicMethod::Fast),
+            (CfaLayout::XTrans, DemosaicMethod::Best),
         ];
         for (cfa, method) in cases {
             let raw = raw(cfa, 203, 157);
