@@ -390,14 +390,15 @@ async fn expired_lease_is_claimed_again(store: Store) {
     let s = &*store;
     let (client, _) = client(s).await;
     let id = pending_job(s, &client, &sha(1)).await;
-    let short = Duration::from_millis(600);
+    // Long enough that the checks below run while it is held, on a slow emulator too.
+    let short = Duration::from_millis(2000);
     let (_, first) = s.claim("dies", short).await.unwrap().unwrap();
     assert!(
         s.claim("w2", TTL).await.unwrap().is_none(),
         "lease still held"
     );
     assert!(!s.has_runnable_jobs().await.unwrap());
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     assert!(s.has_runnable_jobs().await.unwrap());
     let (j, second) = s.claim("w2", TTL).await.unwrap().unwrap();
     assert_eq!(
