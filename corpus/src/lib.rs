@@ -35,6 +35,7 @@ pub mod ciede2000;
 pub mod color;
 pub mod error;
 pub mod image;
+pub mod ljpeg;
 pub mod location;
 pub mod noise;
 pub mod orientation;
@@ -54,6 +55,30 @@ pub use location::{corpus_dir, corpus_file, full_corpus, kodak_path, note_skippe
 pub use orientation::Orientation;
 pub use score::{score, score16, score_any, Score};
 pub use synth::{
-    synthesize, write_dng, BayerPhase, BlackLevels, CaptureInfo, CfaLayout, Noise, RawMosaic,
-    SceneLight, SynthParams,
+    encode_dng_as, synthesize, write_dng, write_dng_as, BayerPhase, BlackLevels, CaptureInfo,
+    CfaLayout, DngLayout, LjpegLayout, Noise, RawMosaic, SceneLight, SynthParams,
 };
+
+/// A `width × height` composite of the Kodak ground truths (`kodak_path`),
+/// tiled row by row in order and cut at the edges: photographic content for
+/// benchmarks (JPEG encoding time depends on content).
+pub fn kodak_composite(width: usize, height: usize) -> Result<SrgbImage> {
+    let images = (1..=24)
+        .map(|n| load_png(kodak_path(n)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut out = SrgbImage::filled(width, height, [0, 0, 0]);
+    let (mut x, mut y, mut row_h, mut k) = (0, 0, 0, 0);
+    while y < height {
+        let img = &images[k % images.len()];
+        out.blit(img, x, y);
+        row_h = row_h.max(img.height);
+        x += img.width;
+        k += 1;
+        if x >= width {
+            x = 0;
+            y += row_h;
+            row_h = 0;
+        }
+    }
+    Ok(out)
+}

@@ -62,7 +62,8 @@ enum Cmd {
     },
     /// Write one procedural scene as a DNG (and its truth as PNG).
     Scene {
-        /// checker | chart | zoneplate | saturated | huesweep
+        /// checker | chart | zoneplate | saturated | huesweep | kodak (a
+        /// composite of the Kodak ground truths, photographic content)
         name: String,
         /// Output DNG.
         #[arg(long)]
@@ -137,9 +138,35 @@ struct SynthArgs {
     /// only for --camera canon-5d2.
     #[arg(long, value_name = "K")]
     light_kelvin: Option<f64>,
+    /// How the samples are stored: none (one uncompressed 16-bit strip),
+    /// ljpeg-tiles (lossless JPEG in 256x256 tiles, as DNG converters write)
+    /// or ljpeg-strip (the whole image as one lossless JPEG, the CR2/NEF
+    /// layout), or ljpeg:KEY=VALUE,... over ljpeg-strip with tile=WxH,
+    /// strip-rows=N, components=1..4, rows-per-line=1|2, predictor=1..7,
+    /// restart=LINES.
+    #[arg(long, default_value = "none")]
+    compression: String,
 }
 
 impl SynthArgs {
+    fn layout(&self) -> AnyResult<DngLayout> {
+        Ok(match self.compression.as_str() {
+            "none" => DngLayout::Uncompressed,
+            "ljpeg-tiles" => DngLayout::Ljpeg(LjpegLayout::TILED),
+            "ljpeg-strip" => DngLayout::Ljpeg(LjpegLayout::STRIP),
+            other => match other.strip_prefix("ljpeg:") {
+                Some(spec) => DngLayout::Ljpeg(parse_ljpeg(spec)?),
+                None => {
+                    return Err(format!(
+                        "unknown --compression {other}; one of none, ljpeg-tiles, ljpeg-strip, \
+                         ljpeg:KEY=VALUE,..."
+                    )
+                    .into())
+                }
+            },
+        })
+    }
+
     fn params(&self) -> AnyResult<SynthParams> {
         let cfa = if self.phase.eq_ignore_ascii_case("xtrans") {
             CfaLayout::XTrans
@@ -201,6 +228,28 @@ fn write(path: &Path, bytes: &[u8]) -> AnyResult<()> {
     Ok(())
 }
 
+/// `tile=WxH,strip-rows=N,components=N,rows-per-line=N,predictor=N,restart=N`
+/// over the single-strip layout.
+fn parse_ljpeg(spec: &str) -> AnyResult<LjpegLayout> {
+    let mut l = LjpegLayout::STRIP;
+    for item in spec.split(',').filter(|s| !s.is_empty()) {
+        let (k, v) = item
+            .split_once('=')
+            .ok_or_else(|| format!("expected KEY=VALUE in --compression, got {item}"))?;
+        let n = || v.parse::<usize>().map_err(|e| format!("{k}={v}: {e}"));
+        match k {
+            "tile" => l.tile = Some(parse_size(v)?),
+            "strip-rows" => l.rows_per_strip = Some(n()?),
+            "components" => l.components = n()?,
+            "rows-per-line" => l.rows_per_line = n()?,
+            "predictor" => l.predictor = u8::try_from(n()?)?,
+            "restart" => l.restart_lines = n()?,
+            _ => return Err(format!("unknown lossless-JPEG setting {k}").into()),
+        }
+    }
+    Ok(l)
+}
+
 fn parse_size(s: &str) -> AnyResult<(usize, usize)> {
     let (w, h) = s
         .split_once(['x', 'X'])
@@ -236,6 +285,7 @@ fn kodak(
     scenes_too: bool,
     kodak_too: bool,
     params: &SynthParams,
+    layout: &DngLayout,
 ) -> AnyResult<()> {
     fs::create_dir_all(out).map_err(|e| format!("creating {}: {e}", out.display()))?;
     let mut manifest = String::from("dng\ttruth\tclipped_samples\tparams\n");
@@ -253,7 +303,7 @@ fn kodak(
                 format!("{e} (set RAWFLOW_CORPUS or --kodak-dir to the Kodak ground truths)")
             })?;
             let name = format!("kodim{n:02}.dng");
-            write(&out.join(&name), &write_dng(&truth, params)?)?;
+            write(&out.join(&name), &write_dng_as(&truth, params, layout)?)?;
             let clipped = synth::clipped_samples(&truth, params)?;
             let truth_path = fs::canonicalize(&src).unwrap_or(src);
             writeln!(
@@ -268,7 +318,7 @@ fn kodak(
         for scene in scenes::SCENE_NAMES {
             let truth = scenes::scene_by_name(scene, 768, 512).ok_or("unknown scene")?;
             let name = format!("{scene}.dng");
-            write(&out.join(&name), &write_dng(&truth, params)?)?;
+            write(&out.join(&name), &write_dng_as(&truth, params, layout)?)?;
             let truth_name = format!("{scene}.png");
             truth.save_png(out.join(&truth_name))?;
             let clipped = synth::clipped_samples(&truth, params)?;
@@ -325,6 +375,7 @@ fn run(cli: Cli) -> AnyResult<()> {
             !no_scenes,
             !no_kodak,
             &synth.params()?,
+            &synth.layout()?,
         ),
         Cmd::Truths { dir, out, synth } => truths(&dir, &out, &synth.params()?),
         Cmd::Scene {
@@ -335,13 +386,20 @@ fn run(cli: Cli) -> AnyResult<()> {
             synth,
         } => {
             let (w, h) = parse_size(&size)?;
-            let img = scenes::scene_by_name(&name, w, h).ok_or_else(|| {
-                format!(
-                    "unknown scene {name}; one of {}",
-                    scenes::SCENE_NAMES.join(", ")
-                )
-            })?;
-            write(&out, &write_dng(&img, &synth.params()?)?)?;
+            let img = if name == "kodak" {
+                kodak_composite(w, h)?
+            } else {
+                scenes::scene_by_name(&name, w, h).ok_or_else(|| {
+                    format!(
+                        "unknown scene {name}; one of {}",
+                        scenes::SCENE_NAMES.join(", ")
+                    )
+                })?
+            };
+            write(
+                &out,
+                &write_dng_as(&img, &synth.params()?, &synth.layout()?)?,
+            )?;
             if let Some(t) = truth {
                 write(&t, &img.to_png()?)?;
             }
@@ -349,7 +407,10 @@ fn run(cli: Cli) -> AnyResult<()> {
         }
         Cmd::Sample { out, truth, synth } => {
             let img = scenes::sample_scene();
-            write(&out, &write_dng(&img, &synth.params()?)?)?;
+            write(
+                &out,
+                &write_dng_as(&img, &synth.params()?, &synth.layout()?)?,
+            )?;
             if let Some(t) = truth {
                 write(&t, &img.to_png()?)?;
             }

@@ -48,7 +48,7 @@ use crate::error::{Error, Result};
 use crate::image::SrgbImage;
 use crate::noise::Rng;
 use crate::orientation::{store_for_orientation, Orientation};
-use crate::tiff::{tags, write_tiff, Ifd, Value};
+use crate::tiff::{tags, write_tiff, write_tiff_chunks, Ifd, Value};
 
 /// The four 2×2 Bayer phases, named by their rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -492,6 +492,85 @@ fn to_u32(v: usize) -> Result<u32> {
 
 /// Serialises a sensor image as a DNG with `params`' metadata.
 pub fn encode_dng(raw: &RawMosaic, params: &SynthParams) -> Result<Vec<u8>> {
+    encode_dng_as(raw, params, &DngLayout::Uncompressed)
+}
+
+/// [`write_dng`] with the image data stored as `layout` says.
+pub fn write_dng_as(
+    truth: &SrgbImage,
+    params: &SynthParams,
+    layout: &DngLayout,
+) -> Result<Vec<u8>> {
+    encode_dng_as(&synthesize(truth, params)?, params, layout)
+}
+
+/// How a DNG stores its CFA samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DngLayout {
+    /// One strip of 16-bit little-endian samples (Compression 1).
+    Uncompressed,
+    /// Lossless JPEG (Compression 7), in tiles or in strips.
+    Ljpeg(LjpegLayout),
+}
+
+/// A lossless-JPEG DNG layout (Compression 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LjpegLayout {
+    /// Tiles of this width and height (padded at the edges by repeating the
+    /// last column and row); `None` for strips of the full width.
+    pub tile: Option<(usize, usize)>,
+    /// Rows per strip when not tiled (`None`: one strip for the image).
+    pub rows_per_strip: Option<usize>,
+    /// Interleaved components per JPEG line (1–4): 2 is the "two halves of
+    /// the row side by side" coding DNG converters write for CFA data.
+    pub components: usize,
+    /// Chunk rows per JPEG line: 1, or 2 to code two rows as one line (the
+    /// frame twice as wide and half as high, as some cameras write).
+    pub rows_per_line: usize,
+    /// Predictor selection value, 1–7.
+    pub predictor: u8,
+    /// A restart marker every this many JPEG lines (0: none).
+    pub restart_lines: usize,
+}
+
+impl LjpegLayout {
+    /// 256×256 tiles, two components, predictor 1: as DNG converters write.
+    pub const TILED: Self = Self {
+        tile: Some((256, 256)),
+        rows_per_strip: None,
+        components: 2,
+        rows_per_line: 1,
+        predictor: 1,
+        restart_lines: 0,
+    };
+    /// The whole image as one lossless JPEG of two components (the layout of
+    /// CR2 and lossless NEF).
+    pub const STRIP: Self = Self {
+        tile: None,
+        rows_per_strip: None,
+        components: 2,
+        rows_per_line: 1,
+        predictor: 1,
+        restart_lines: 0,
+    };
+}
+
+/// One chunk of `data` (`w` samples per row): columns `x0..x0 + cw`, rows
+/// `y0..y0 + ch`, with columns and rows past the image repeating the last.
+fn chunk(data: &[u16], w: usize, h: usize, x0: usize, y0: usize, cw: usize, ch: usize) -> Vec<u16> {
+    let mut out = Vec::with_capacity(cw * ch);
+    for y in y0..y0 + ch {
+        let row = &data[y.min(h - 1) * w..(y.min(h - 1) + 1) * w];
+        for x in x0..x0 + cw {
+            out.push(row[x.min(w - 1)]);
+        }
+    }
+    out
+}
+
+/// Serialises a sensor image as a DNG with `params`' metadata, its samples
+/// stored as `layout` says.
+pub fn encode_dng_as(raw: &RawMosaic, params: &SynthParams, layout: &DngLayout) -> Result<Vec<u8>> {
     params.validate()?;
     let (w, h) = (to_u32(raw.width)?, to_u32(raw.height)?);
     let (rows, cols) = params.cfa.dims();
@@ -500,8 +579,12 @@ pub fn encode_dng(raw: &RawMosaic, params: &SynthParams) -> Result<Vec<u8>> {
     ifd.set(tags::NEW_SUBFILE_TYPE, Value::Long(vec![0]));
     ifd.set(tags::IMAGE_WIDTH, Value::Long(vec![w]));
     ifd.set(tags::IMAGE_LENGTH, Value::Long(vec![h]));
-    ifd.set(tags::BITS_PER_SAMPLE, Value::Short(vec![16]));
-    ifd.set(tags::COMPRESSION, Value::Short(vec![1]));
+    let (bits, compression) = match layout {
+        DngLayout::Uncompressed => (16, 1),
+        DngLayout::Ljpeg(_) => (u16::from(params.bits), 7),
+    };
+    ifd.set(tags::BITS_PER_SAMPLE, Value::Short(vec![bits]));
+    ifd.set(tags::COMPRESSION, Value::Short(vec![compression]));
     ifd.set(tags::PHOTOMETRIC, Value::Short(vec![32803]));
     ifd.set(tags::MAKE, Value::Ascii(cam.make.into()));
     ifd.set(tags::MODEL, Value::Ascii(cam.model.into()));
@@ -589,8 +672,77 @@ pub fn encode_dng(raw: &RawMosaic, params: &SynthParams) -> Result<Vec<u8>> {
         exif.set(tags::LENS_MODEL, Value::Ascii(lens.clone()));
     }
 
-    let strip: Vec<u8> = raw.data.iter().flat_map(|v| v.to_le_bytes()).collect();
-    write_tiff(ifd, Some(exif), &strip)
+    let l = match layout {
+        DngLayout::Uncompressed => {
+            let strip: Vec<u8> = raw.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+            return write_tiff(ifd, Some(exif), &strip);
+        }
+        DngLayout::Ljpeg(l) => l,
+    };
+    let (rw, rh) = (raw.width, raw.height);
+    let (tw, th) = match l.tile {
+        Some((tw, th)) => (tw, th),
+        None => (rw, l.rows_per_strip.unwrap_or(rh).clamp(1, rh)),
+    };
+    let bad = |m: String| Error::InvalidParams(m);
+    if tw == 0 || th == 0 || l.rows_per_line == 0 || l.components == 0 {
+        return Err(bad(format!("lossless JPEG layout {l:?}")));
+    }
+    let line_len = tw * l.rows_per_line;
+    if line_len % l.components != 0 || th % l.rows_per_line != 0 && l.tile.is_some() {
+        return Err(bad(format!("{tw}x{th} chunks cannot be coded as {l:?}")));
+    }
+    let jpeg = crate::ljpeg::LjpegParams {
+        precision: params.bits,
+        components: l.components,
+        predictor: l.predictor,
+        restart_lines: l.restart_lines,
+    };
+    let mut chunks = Vec::new();
+    for y0 in (0..rh).step_by(th) {
+        for x0 in (0..rw).step_by(tw) {
+            // Strips end with the image; tiles are padded.
+            let ch = if l.tile.is_some() {
+                th
+            } else {
+                th.min(rh - y0)
+            };
+            if ch % l.rows_per_line != 0 {
+                return Err(bad(format!(
+                    "a strip of {ch} rows cannot be coded as {l:?}"
+                )));
+            }
+            let samples = chunk(&raw.data, rw, rh, x0, y0, tw, ch);
+            chunks.push(crate::ljpeg::encode(
+                &samples,
+                line_len,
+                ch / l.rows_per_line,
+                &jpeg,
+            )?);
+        }
+    }
+    let refs: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
+    if l.tile.is_some() {
+        ifd.set(tags::TILE_WIDTH, Value::Long(vec![to_u32(tw)?]));
+        ifd.set(tags::TILE_LENGTH, Value::Long(vec![to_u32(th)?]));
+        ifd.remove(tags::ROWS_PER_STRIP);
+        write_tiff_chunks(
+            ifd,
+            Some(exif),
+            &refs,
+            tags::TILE_OFFSETS,
+            tags::TILE_BYTE_COUNTS,
+        )
+    } else {
+        ifd.set(tags::ROWS_PER_STRIP, Value::Long(vec![to_u32(th)?]));
+        write_tiff_chunks(
+            ifd,
+            Some(exif),
+            &refs,
+            tags::STRIP_OFFSETS,
+            tags::STRIP_BYTE_COUNTS,
+        )
+    }
 }
 
 /// Makes a DNG whose correct development (then applying its Orientation) is

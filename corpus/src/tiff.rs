@@ -89,6 +89,11 @@ impl Ifd {
         self.entries.insert(tag, value);
     }
 
+    /// Removes a tag if present.
+    pub fn remove(&mut self, tag: u16) {
+        self.entries.remove(&tag);
+    }
+
     /// Whether the IFD has no entries.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
@@ -164,6 +169,14 @@ pub mod tags {
     pub const ROWS_PER_STRIP: u16 = 0x0116;
     pub const STRIP_BYTE_COUNTS: u16 = 0x0117;
     pub const PLANAR_CONFIGURATION: u16 = 0x011C;
+    /// TileWidth.
+    pub const TILE_WIDTH: u16 = 0x0142;
+    /// TileLength.
+    pub const TILE_LENGTH: u16 = 0x0143;
+    /// TileOffsets.
+    pub const TILE_OFFSETS: u16 = 0x0144;
+    /// TileByteCounts.
+    pub const TILE_BYTE_COUNTS: u16 = 0x0145;
     pub const SOFTWARE: u16 = 0x0131;
     pub const DATE_TIME: u16 = 0x0132;
     pub const CFA_REPEAT_PATTERN_DIM: u16 = 0x828D;
@@ -197,24 +210,51 @@ pub mod tags {
 /// Writes a TIFF: header, `ifd0` (with StripOffsets/StripByteCounts pointing
 /// at `strip`), the optional EXIF IFD (linked from `ifd0` through tag 0x8769),
 /// then the strip itself.
-pub fn write_tiff(mut ifd0: Ifd, exif: Option<Ifd>, strip: &[u8]) -> Result<Vec<u8>> {
-    // Pointer tags are 1-count LONGs stored inline, so their values do not
-    // change the layout: set placeholders, lay out, then fill in.
-    ifd0.set(tags::STRIP_OFFSETS, Value::Long(vec![0]));
-    ifd0.set(
+pub fn write_tiff(ifd0: Ifd, exif: Option<Ifd>, strip: &[u8]) -> Result<Vec<u8>> {
+    write_tiff_chunks(
+        ifd0,
+        exif,
+        &[strip],
+        tags::STRIP_OFFSETS,
         tags::STRIP_BYTE_COUNTS,
-        Value::Long(vec![to_u32(strip.len())?]),
-    );
+    )
+}
+
+/// Writes a TIFF whose image data is several chunks (strips or tiles):
+/// `offsets_tag` and `counts_tag` (StripOffsets/StripByteCounts or
+/// TileOffsets/TileByteCounts) in `ifd0` point at `chunks`, which follow the
+/// IFDs in order.
+pub fn write_tiff_chunks(
+    mut ifd0: Ifd,
+    exif: Option<Ifd>,
+    chunks: &[&[u8]],
+    offsets_tag: u16,
+    counts_tag: u16,
+) -> Result<Vec<u8>> {
+    // Pointer values do not change the layout (their count does not
+    // change): set placeholders, lay out, then fill in.
+    ifd0.set(offsets_tag, Value::Long(vec![0; chunks.len()]));
+    let counts = chunks
+        .iter()
+        .map(|c| to_u32(c.len()))
+        .collect::<Result<Vec<_>>>()?;
+    ifd0.set(counts_tag, Value::Long(counts));
     if exif.is_some() {
         ifd0.set(tags::EXIF_IFD, Value::Long(vec![0]));
     }
     let ifd0_off = 8;
     let exif_off = align(ifd0_off + ifd0.encoded_len(), 4);
     let exif_len = exif.as_ref().map_or(0, Ifd::encoded_len);
-    let strip_off = align(exif_off + exif_len, 16);
-    let total = strip_off + strip.len();
+    let data_off = align(exif_off + exif_len, 16);
+    let mut offsets = Vec::with_capacity(chunks.len());
+    let mut at = data_off;
+    for c in chunks {
+        offsets.push(to_u32(at)?);
+        at += c.len();
+    }
+    let total = at;
     to_u32(total)?;
-    ifd0.set(tags::STRIP_OFFSETS, Value::Long(vec![to_u32(strip_off)?]));
+    ifd0.set(offsets_tag, Value::Long(offsets));
     if exif.is_some() {
         ifd0.set(tags::EXIF_IFD, Value::Long(vec![to_u32(exif_off)?]));
     }
@@ -228,8 +268,10 @@ pub fn write_tiff(mut ifd0: Ifd, exif: Option<Ifd>, strip: &[u8]) -> Result<Vec<
     if let Some(exif) = &exif {
         exif.encode(&mut out, exif_off)?;
     }
-    out.resize(strip_off, 0);
-    out.extend_from_slice(strip);
+    out.resize(data_off, 0);
+    for c in chunks {
+        out.extend_from_slice(c);
+    }
     Ok(out)
 }
 

@@ -20,14 +20,17 @@ use std::time::{Duration, Instant};
 use rawflow::internals::develop::develop_linear;
 use rawflow::{decode_bytes_with_limits, Limits};
 use rawflow::{DemosaicMethod, DevelopOptions, Timings};
-use rawflow_corpus::{scenes, write_dng, BayerPhase, CfaLayout, Orientation, SynthParams};
+use rawflow_corpus::{
+    scenes, synthesize, write_dng, BayerPhase, CfaLayout, DngLayout, LjpegLayout, Noise,
+    Orientation, SynthParams,
+};
 
 /// Set in the child: the folder of mutated files.
 const CHILD_DIR: &str = "RAWFLOW_MUTATION_DIR";
 /// Set in the child: the first file index to run.
 const CHILD_START: &str = "RAWFLOW_MUTATION_START";
 /// How many mutated files.
-const FILES: usize = 520;
+const FILES: usize = 720;
 /// The longest one file may take (decode + develop) before it counts as a hang.
 const PER_FILE: Duration = Duration::from_secs(20);
 /// Address-space limit of the child, in KiB (ulimit -v).
@@ -107,6 +110,52 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
     for (i, p) in variants.iter().enumerate() {
         let dng = write_dng(&truth, p).expect("synthetic DNG");
         out.push((format!("synthetic-{i}.dng"), dng));
+    }
+    // Lossless-JPEG DNGs: tiles as DNG converters write them, one strip as
+    // CR2/NEF, and the rarer codings (restart markers, four components,
+    // predictor 6, several strips, two rows per JPEG line).
+    let noisy = SynthParams {
+        noise: Some(Noise {
+            seed: 3,
+            read_noise_dn: 6.0,
+            shot_gain_dn: 0.8,
+        }),
+        ..SynthParams::default()
+    };
+    let raw = synthesize(&truth, &noisy).expect("synthesize");
+    let layouts = [
+        (
+            "tiled",
+            LjpegLayout {
+                tile: Some((32, 32)),
+                ..LjpegLayout::TILED
+            },
+        ),
+        ("strip", LjpegLayout::STRIP),
+        (
+            "restarts",
+            LjpegLayout {
+                restart_lines: 4,
+                components: 4,
+                predictor: 6,
+                ..LjpegLayout::STRIP
+            },
+        ),
+        (
+            "strips",
+            LjpegLayout {
+                rows_per_strip: Some(16),
+                rows_per_line: 2,
+                components: 1,
+                predictor: 7,
+                ..LjpegLayout::STRIP
+            },
+        ),
+    ];
+    for (name, layout) in layouts {
+        let dng = rawflow_corpus::encode_dng_as(&raw, &noisy, &DngLayout::Ljpeg(layout))
+            .expect("lossless-JPEG DNG");
+        out.push((format!("synthetic-ljpeg-{name}.dng"), dng));
     }
     out
 }
@@ -317,9 +366,10 @@ fn mutated_files_never_crash_hang_or_exhaust_memory() {
     let mut failures: Vec<String> = Vec::new();
     let mut next = 0;
     let mut children = 0;
+    let mut ours = Vec::new();
     while next < FILES {
         children += 1;
-        let (stopped_at, why) = run_child(dir.path(), next, &mut outcomes);
+        let (stopped_at, why) = run_child(dir.path(), next, &mut outcomes, &mut ours);
         match why {
             None => break,
             Some(why) => {
@@ -332,6 +382,12 @@ fn mutated_files_never_crash_hang_or_exhaust_memory() {
         }
     }
 
+    for (i, m) in ours {
+        failures.push(format!(
+            "file {i:04} = {}: panic in rawflow's own code (caught or not): {m}",
+            kinds[i]
+        ));
+    }
     let mut developed = 0;
     let mut refused = std::collections::BTreeMap::<String, usize>::new();
     for (i, o) in outcomes.iter().enumerate() {
@@ -370,6 +426,7 @@ fn run_child(
     dir: &Path,
     start: usize,
     outcomes: &mut [Option<Outcome>],
+    ours: &mut Vec<(usize, String)>,
 ) -> (usize, Option<String>) {
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new("sh")
@@ -436,6 +493,7 @@ fn run_child(
                             Some(Outcome::Refused(variant.to_string(), message.to_string()));
                     }
                     "PANIC" => outcomes[idx] = Some(Outcome::Panicked(msg.to_string())),
+                    "OURPANIC" => ours.push((current, rest.to_string())),
                     "DONE" => {
                         let _ = child.wait();
                         return (FILES, None);
@@ -476,8 +534,15 @@ fn mutation_child() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    // Keep stderr short: decoders' own panic messages are expected.
-    std::panic::set_hook(Box::new(|_| {}));
+    // Keep stderr short: decoders' own panic messages are expected. A panic
+    // in rawflow's own code is a finding even when the decoder guard catches
+    // it: report it.
+    std::panic::set_hook(Box::new(|info| {
+        if let Some(l) = info.location().filter(|l| l.file().contains("engine/src")) {
+            let msg = info.to_string().replace('\n', " ");
+            println!("@@OURPANIC {}:{} {msg}", l.file(), l.line());
+        }
+    }));
 
     let limits = Limits {
         max_pixels: MAX_PIXELS,

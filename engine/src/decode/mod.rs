@@ -8,6 +8,8 @@
 mod convert;
 mod exif_read;
 mod limits;
+mod ljpeg;
+mod ljpeg_dng;
 mod plain_dng;
 #[cfg(feature = "rawler")]
 mod rawler_backend;

@@ -43,9 +43,9 @@ const CFA: u64 = 32803;
 
 /// One directory entry.
 #[derive(Clone, Copy)]
-struct Entry<'a> {
-    typ: u16,
-    count: usize,
+pub(super) struct Entry<'a> {
+    pub(super) typ: u16,
+    pub(super) count: usize,
     data: &'a [u8],
 }
 
@@ -61,7 +61,7 @@ impl Entry<'_> {
     }
 
     /// `rawloader`'s `get_u32`, or `None` where it would panic.
-    fn uint(&self, i: usize) -> Option<u64> {
+    pub(super) fn uint(&self, i: usize) -> Option<u64> {
         if i >= self.count {
             return None;
         }
@@ -99,7 +99,7 @@ impl Entry<'_> {
 }
 
 /// One IFD's entries (the last of repeated tags wins, as in a map).
-struct Ifd<'a> {
+pub(super) struct Ifd<'a> {
     entries: Vec<(u16, Entry<'a>)>,
 }
 
@@ -141,7 +141,7 @@ impl<'a> Ifd<'a> {
         Some(Self { entries })
     }
 
-    fn get(&self, tag: u16) -> Option<Entry<'a>> {
+    pub(super) fn get(&self, tag: u16) -> Option<Entry<'a>> {
         self.entries
             .iter()
             .rev()
@@ -172,6 +172,46 @@ impl<'a> Ifd<'a> {
 
 /// Decode `bytes` when it is a plain DNG this path fully understands.
 pub(crate) fn decode(bytes: &[u8]) -> Option<rawloader::RawImage> {
+    let dng = parse(bytes)?;
+    let (width, height) = (dng.image.width, dng.image.height);
+    let uint = |tag| dng.raw.get(tag).and_then(|e| e.uint(0));
+    if uint(COMPRESSION)? != 1 || uint(BITS_PER_SAMPLE)? != 16 {
+        return None;
+    }
+    let offset = uint(STRIP_OFFSETS)? as usize;
+    let len = width.checked_mul(height)?.checked_mul(2)?;
+    let src = bytes.get(offset..offset.checked_add(len)?)?;
+    let mut data = vec![0u16; width * height];
+    data.par_chunks_mut(width)
+        .zip(src.par_chunks(2 * width))
+        .for_each(|(out, row)| {
+            for (o, b) in out.iter_mut().zip(row.chunks_exact(2)) {
+                *o = u16::from_le_bytes([b[0], b[1]]);
+            }
+        });
+    Some(dng.with_samples(data))
+}
+
+/// A CFA DNG's raw IFD and everything `rawloader` reads from the file
+/// besides the samples: what the plain and the lossless-JPEG paths share.
+pub(super) struct Parsed<'a> {
+    /// The IFD holding the raw image.
+    pub(super) raw: Ifd<'a>,
+    /// The image `rawloader` would return, with no samples yet.
+    pub(super) image: rawloader::RawImage,
+}
+
+impl Parsed<'_> {
+    /// The image with its samples (`width × height`, row by row).
+    pub(super) fn with_samples(mut self, data: Vec<u16>) -> rawloader::RawImage {
+        self.image.data = rawloader::RawImageData::Integer(data);
+        self.image
+    }
+}
+
+/// Parse a little-endian CFA DNG (one sample per pixel) the way `rawloader`
+/// would, as far as this module can be sure of doing so; `None` otherwise.
+pub(super) fn parse(bytes: &[u8]) -> Option<Parsed<'_>> {
     if bytes.get(..4)? != b"II*\0" {
         return None;
     }
@@ -181,9 +221,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<rawloader::RawImage> {
     // The raw IFD: IFD0 itself, or the first of its SubIFDs that qualifies
     // (the order rawloader searches in, when IFD0's tags are sorted, since
     // SubIFDs come before the EXIF and maker-note pointers).
-    let sub;
     let raw = if ifd0.is_raw_candidate() {
-        &ifd0
+        Ifd::parse(bytes, ifd0_at)?
     } else {
         let subs = ifd0.get(SUB_IFDS)?;
         if subs.typ != 4 && subs.typ != 13 {
@@ -197,31 +236,22 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<rawloader::RawImage> {
                 break;
             }
         }
-        sub = found?;
-        &sub
+        found?
     };
+    let raw_ref = &raw;
     // rawloader looks tags up in the raw IFD, then in the IFDs nested in it:
     // an optional tag missing here may only be taken as absent when nothing
     // is nested.
-    let optional = |tag| match raw.get(tag) {
+    let optional = |tag| match raw_ref.get(tag) {
         Some(e) => Some(Some(e)),
-        None if raw.has_nested() => None,
+        None if raw_ref.has_nested() => None,
         None => Some(None),
     };
-    let uint = |tag| raw.get(tag).and_then(|e| e.uint(0));
+    let uint = |tag| raw_ref.get(tag).and_then(|e| e.uint(0));
     let (width, height) = (uint(IMAGE_WIDTH)? as usize, uint(IMAGE_LENGTH)? as usize);
-    if uint(COMPRESSION)? != 1
-        || uint(BITS_PER_SAMPLE)? != 16
-        || uint(SAMPLES_PER_PIXEL)? != 1
-        || uint(PHOTOMETRIC)? != CFA
-        || width == 0
-        || height == 0
-    {
+    if uint(SAMPLES_PER_PIXEL)? != 1 || uint(PHOTOMETRIC)? != CFA || width == 0 || height == 0 {
         return None;
     }
-    let offset = uint(STRIP_OFFSETS)? as usize;
-    let len = width.checked_mul(height)?.checked_mul(2)?;
-    let src = bytes.get(offset..offset.checked_add(len)?)?;
 
     let cfa_entry = raw.get(CFA_PATTERN)?;
     if cfa_entry.count != 4 && cfa_entry.count != 36 {
@@ -281,16 +311,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<rawloader::RawImage> {
     for i in 0..matrix.count {
         *xyz_to_cam.get_mut(i / 3)?.get_mut(i % 3)? = matrix.float(i)?;
     }
-
-    let mut data = vec![0u16; width * height];
-    data.par_chunks_mut(width)
-        .zip(src.par_chunks(2 * width))
-        .for_each(|(out, row)| {
-            for (o, b) in out.iter_mut().zip(row.chunks_exact(2)) {
-                *o = u16::from_le_bytes([b[0], b[1]]);
-            }
-        });
-    Some(rawloader::RawImage {
+    let image = rawloader::RawImage {
         make: make.clone(),
         model: model.clone(),
         clean_make: make,
@@ -306,8 +327,9 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<rawloader::RawImage> {
         crops,
         blackareas: Vec::new(),
         orientation: rawloader::Orientation::from_u16(orientation),
-        data: rawloader::RawImageData::Integer(data),
-    })
+        data: rawloader::RawImageData::Integer(Vec::new()),
+    };
+    Some(Parsed { raw, image })
 }
 
 #[cfg(test)]

@@ -27,6 +27,19 @@ impl Decoder for RawloaderDecoder {
         if let Some(raw) = super::plain_dng::decode(bytes) {
             return convert(raw, format, info);
         }
+        match super::ljpeg_dng::decode(bytes) {
+            Some(Ok(raw)) => return convert(raw, format, info),
+            Some(Err(super::ljpeg::LjpegError::Corrupt(reason))) => {
+                return Err(Error::Corrupt {
+                    make,
+                    model,
+                    format: format.to_string(),
+                    reason,
+                })
+            }
+            // What it does not handle, rawloader may.
+            Some(Err(super::ljpeg::LjpegError::Unsupported(_))) | None => {}
+        }
         let raw = rawloader::decode(&mut Cursor::new(bytes)).map_err(|e| {
             let reason = e.to_string();
             let unsupported = reason.contains("Couldn't find camera")
