@@ -43,7 +43,6 @@ mod simple;
 mod source;
 mod tile;
 
-
 use crate::cpu::Isa;
 use crate::error::{Error, Result};
 use crate::image::{Mosaic, RgbF32};
