@@ -48,11 +48,16 @@ pub enum Simd {
 pub(crate) struct Isa {
     /// x86-64 with AVX2 and FMA (checked at run time).
     avx2: bool,
+    /// aarch64 with NEON (part of the aarch64 baseline; checked all the same).
+    neon: bool,
 }
 
 impl Isa {
     /// The portable kernels.
-    pub(crate) const PORTABLE: Isa = Isa { avx2: false };
+    pub(crate) const PORTABLE: Isa = Isa {
+        avx2: false,
+        neon: false,
+    };
 
     /// The best instruction set of this CPU (detected once per process).
     pub(crate) fn detect() -> Isa {
@@ -62,9 +67,17 @@ impl Isa {
             {
                 Isa {
                     avx2: is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+                    neon: false,
                 }
             }
-            #[cfg(not(target_arch = "x86_64"))]
+            #[cfg(target_arch = "aarch64")]
+            {
+                Isa {
+                    avx2: false,
+                    neon: std::arch::is_aarch64_feature_detected!("neon"),
+                }
+            }
+            #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
             {
                 Isa::PORTABLE
             }
@@ -90,6 +103,79 @@ impl Isa {
     /// True when AVX2 and FMA kernels may run (x86-64 only).
     pub(crate) fn avx2(self) -> bool {
         self.avx2
+    }
+
+    /// True when the hand-written NEON kernels may run (aarch64 only).
+    #[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+    pub(crate) fn neon(self) -> bool {
+        self.neon
+    }
+
+    /// What this instruction set is called in [`Kernels`].
+    pub(crate) fn kernels(self) -> Kernels {
+        if self.avx2 {
+            Kernels::Avx2Fma
+        } else if self.neon {
+            Kernels::Neon
+        } else {
+            Kernels::Portable
+        }
+    }
+}
+
+/// The kernels a development runs on this machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Kernels {
+    /// x86-64 with AVX2 and FMA: the AVX2 copies and hand-written AVX2 kernels.
+    Avx2Fma,
+    /// aarch64 (Graviton): the hand-written NEON kernels (Bayer tile finish,
+    /// 8-bit sRGB output, horizontal resize); the compiler's NEON elsewhere.
+    Neon,
+    /// The portable kernels only.
+    Portable,
+}
+
+impl Kernels {
+    /// A short name: `avx2+fma`, `neon` or `portable`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernels::Avx2Fma => "avx2+fma",
+            Kernels::Neon => "neon",
+            Kernels::Portable => "portable",
+        }
+    }
+}
+
+impl std::fmt::Display for Kernels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The kernels a development with [`Simd::Auto`] runs on this machine (the
+/// CPU's best, or the portable ones when [`SIMD_ENV`] asks for them).
+pub fn kernels() -> Kernels {
+    Isa::process().kernels()
+}
+
+/// The CPU features the engine looks for, each with whether this CPU has it
+/// (x86-64: `avx2`, `fma`; aarch64: `neon`; other targets: none).
+pub fn cpu_features() -> Vec<(&'static str, bool)> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        vec![
+            ("avx2", is_x86_feature_detected!("avx2")),
+            ("fma", is_x86_feature_detected!("fma")),
+        ]
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        vec![("neon", std::arch::is_aarch64_feature_detected!("neon"))]
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        Vec::new()
     }
 }
 
@@ -147,5 +233,30 @@ mod tests {
         assert!(!Isa::PORTABLE.avx2());
         // Auto is at most what the CPU has.
         assert!(!Isa::process().avx2() || Isa::detect().avx2());
+        assert!(!Isa::process().neon() || Isa::detect().neon());
+        assert_eq!(Isa::PORTABLE.kernels(), Kernels::Portable);
+    }
+
+    #[test]
+    fn kernels_follow_the_detected_features() {
+        let found = |name| cpu_features().iter().any(|&(n, has)| n == name && has);
+        let expected = if found("avx2") && found("fma") {
+            Kernels::Avx2Fma
+        } else if found("neon") {
+            Kernels::Neon
+        } else {
+            Kernels::Portable
+        };
+        assert_eq!(Isa::detect().kernels(), expected);
+        println!("kernels on this CPU: {}", Isa::detect().kernels());
+    }
+
+    /// On aarch64 the NEON kernels are selected (each kernel's module also
+    /// checks that its dispatcher returns its NEON twin): the evidence that
+    /// the NEON path runs, independent of timings.
+    #[cfg(target_arch = "aarch64")]
+    #[test]
+    fn neon_is_selected_on_aarch64() {
+        assert_eq!(Isa::detect().kernels(), Kernels::Neon);
     }
 }

@@ -48,7 +48,7 @@ use internals::{
 };
 
 pub use color::space::{ColorSpace, Intent};
-pub use cpu::Simd;
+pub use cpu::{cpu_features, kernels, Kernels, Simd};
 pub use decode::{
     decode_bytes, decode_bytes_with_limits, decode_file, decode_file_with_limits, Limits,
 };

@@ -11,7 +11,7 @@ mod worker_runtime;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Fast, colour-accurate camera RAW development.
 #[derive(Parser)]
@@ -54,8 +54,53 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
+/// `rawflow -V`: the version and the commit.
+const SHORT_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("RAWFLOW_GIT_COMMIT"),
+    ")"
+);
+
+/// `rawflow --version`: version, commit, target, optional features, and the
+/// kernels the engine selects on this CPU (detected at run time).
+fn long_version() -> String {
+    let features: Vec<String> = rawflow::cpu_features()
+        .into_iter()
+        .map(|(name, has)| format!("{}{name}", if has { "+" } else { "-" }))
+        .collect();
+    let features = if features.is_empty() {
+        "none looked for on this target".to_owned()
+    } else {
+        features.join(" ")
+    };
+    format!(
+        "{ver}\ncommit: {commit}\ntarget: {target}\nkernels: {kernels} (CPU features: {features})\naws worker: {aws}",
+        ver = env!("CARGO_PKG_VERSION"),
+        commit = env!("RAWFLOW_GIT_COMMIT"),
+        target = env!("RAWFLOW_BUILD_TARGET"),
+        kernels = rawflow::kernels(),
+        aws = if cfg!(feature = "aws") {
+            "built in (--backend aws)"
+        } else {
+            "not built (--features aws)"
+        },
+    )
+}
+
+/// Parse the command line; the long version is only known at run time.
+fn parse() -> Cli {
+    // Once per process: clap keeps `&'static str`s.
+    let long: &'static str = Box::leak(long_version().into_boxed_str());
+    let matches = Cli::command()
+        .version(SHORT_VERSION)
+        .long_version(long)
+        .get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 fn main() -> ExitCode {
-    match Cli::parse().command {
+    match parse().command {
         Command::Develop(args) => develop::run(args),
         Command::Recipes(args) => recipes::run(args),
         Command::Serve(args) => report(serve::run(args)),

@@ -2,6 +2,8 @@
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 
 use std::sync::OnceLock;
 
@@ -49,7 +51,8 @@ fn lut16() -> &'static [u16] {
 /// curve is steepest).
 pub(crate) const LUT8_STEPS: usize = 16384;
 
-fn lut8() -> &'static [u8] {
+/// The linear → 8-bit sRGB table (`LUT8_STEPS` values).
+pub(crate) fn lut8() -> &'static [u8] {
     static LUT: OnceLock<Vec<u8>> = OnceLock::new();
     LUT.get_or_init(|| {
         (0..LUT8_STEPS)
@@ -153,14 +156,17 @@ pub(crate) fn matrix_to_srgb8(m: &[[f32; 3]; 3], src: &[f32], dst: &mut [u8]) {
 /// The signature of [`matrix_to_srgb8`].
 pub(crate) type MatrixSrgb8Fn = fn(&[[f32; 3]; 3], &[f32], &mut [u8]);
 
-/// Matrix + 8-bit sRGB curve for `isa`: the hand-written AVX2 kernel, or the
-/// portable one (its twin).
+/// Matrix + 8-bit sRGB curve for `isa`: the hand-written AVX2 or NEON
+/// kernel, or the portable one (their twin).
 pub(crate) fn dispatch_matrix_srgb8(isa: Isa) -> MatrixSrgb8Fn {
     #[cfg(target_arch = "x86_64")]
     if isa.avx2() {
         return avx2::matrix_to_srgb8_avx2;
     }
-    // An aarch64 twin slots in here as `neon::matrix_to_srgb8_neon`.
+    #[cfg(target_arch = "aarch64")]
+    if isa.neon() {
+        return neon::matrix_to_srgb8_neon;
+    }
     let _ = isa;
     matrix_to_srgb8
 }
@@ -220,6 +226,53 @@ pub fn to_srgb16(image: &RgbF32) -> Rgb16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On aarch64 the NEON twin is the kernel dispatched.
+    #[cfg(target_arch = "aarch64")]
+    #[test]
+    fn neon_srgb8_is_dispatched_on_aarch64() {
+        let isa = crate::cpu::Isa::detect();
+        assert!(isa.neon());
+        assert_eq!(
+            dispatch_matrix_srgb8(isa) as usize,
+            neon::matrix_to_srgb8_neon as MatrixSrgb8Fn as usize
+        );
+    }
+
+    /// The dispatched 8-bit sRGB kernel and the portable one give the same
+    /// bytes with NaN, infinities, signed zeros and out-of-range values at
+    /// every position of a vector block.
+    #[test]
+    fn dispatched_srgb8_matches_the_portable_kernel_on_special_values() {
+        let m = [[1.6, -0.4, -0.2], [-0.3, 1.5, -0.2], [0.0, -0.5, 1.5]];
+        let special = [
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            -0.0,
+            0.0,
+            1.0,
+            1.5,
+            -2.0,
+        ];
+        let src: Vec<f32> = (0..3 * 67)
+            .map(|i| {
+                if i % 5 == 0 {
+                    special[(i / 5) % special.len()]
+                } else {
+                    ((i * 53) % 1103) as f32 / 1000.0
+                }
+            })
+            .collect();
+        for start in 0..3 {
+            let s = &src[3 * start..];
+            let mut a = vec![0u8; s.len()];
+            let mut b = vec![0u8; s.len()];
+            dispatch_matrix_srgb8(crate::cpu::Isa::detect())(&m, s, &mut a);
+            matrix_to_srgb8(&m, s, &mut b);
+            assert_eq!(a, b, "from pixel {start}");
+        }
+    }
 
     #[test]
     fn block_conversion_matches_pixel_by_pixel() {

@@ -12,6 +12,8 @@
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 
 use super::curve::decode_row;
 use crate::color::matrix::Matrix3;
@@ -157,14 +159,17 @@ pub(crate) fn finish_portable(
     finish_row(row, finish, lin, dst);
 }
 
-/// The tile-row finisher for `isa`: the hand-written AVX2 kernel, or the
-/// portable one.
+/// The tile-row finisher for `isa`: the hand-written AVX2 or NEON kernel, or
+/// the portable one.
 pub(crate) fn dispatch_finish(isa: Isa) -> FinishFn {
     #[cfg(target_arch = "x86_64")]
     if isa.avx2() {
         return avx2::finish_row_avx2;
     }
-    // An aarch64 twin slots in here as `neon::finish_row_neon`.
+    #[cfg(target_arch = "aarch64")]
+    if isa.neon() {
+        return neon::finish_row_neon;
+    }
     let _ = isa;
     finish_portable
 }
@@ -172,6 +177,23 @@ pub(crate) fn dispatch_finish(isa: Isa) -> FinishFn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On aarch64 the NEON twin is the kernel dispatched (its twin tests
+    /// below then compare it with the portable code bit for bit).
+    #[cfg(target_arch = "aarch64")]
+    #[test]
+    fn neon_finish_is_dispatched_on_aarch64() {
+        let isa = crate::cpu::Isa::detect();
+        assert!(isa.neon());
+        assert_eq!(
+            dispatch_finish(isa) as usize,
+            neon::finish_row_neon as FinishFn as usize
+        );
+        assert_eq!(
+            dispatch_finish(crate::cpu::Isa::PORTABLE) as usize,
+            finish_portable as FinishFn as usize
+        );
+    }
 
     fn run(f: FinishFn, encoded: bool, finish: Option<&Finish>) -> Vec<f32> {
         run_row(f, encoded, finish, &[1, 0, 1, 2, 1, 1], 4, 203, None)

@@ -13,6 +13,8 @@
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 
 use std::borrow::Cow;
 
@@ -196,14 +198,17 @@ crate::cpu::dispatched! {
 /// The signature of [`resample_rows`].
 pub(crate) type ResampleRowsFn = fn(&Taps, &[f32], &mut [f32]);
 
-/// Rows of the horizontal Lanczos3 pass for `isa`: the hand-written AVX2
-/// kernel, or its portable twin.
+/// Rows of the horizontal Lanczos3 pass for `isa`: the hand-written AVX2 or
+/// NEON kernel, or their portable twin.
 pub(crate) fn dispatch_resample_rows(isa: Isa) -> ResampleRowsFn {
     #[cfg(target_arch = "x86_64")]
     if isa.avx2() {
         return avx2::resample_rows;
     }
-    // An aarch64 twin slots in here as `neon::resample_rows`.
+    #[cfg(target_arch = "aarch64")]
+    if isa.neon() {
+        return neon::resample_rows_neon;
+    }
     let _ = isa;
     resample_rows
 }
@@ -438,6 +443,18 @@ impl RowResampler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On aarch64 the NEON twin is the kernel dispatched.
+    #[cfg(target_arch = "aarch64")]
+    #[test]
+    fn neon_resize_is_dispatched_on_aarch64() {
+        let isa = crate::cpu::Isa::detect();
+        assert!(isa.neon());
+        assert_eq!(
+            dispatch_resample_rows(isa) as usize,
+            neon::resample_rows_neon as ResampleRowsFn as usize
+        );
+    }
 
     #[test]
     fn never_upscales_and_keeps_aspect() {
