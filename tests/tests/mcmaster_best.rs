@@ -2,24 +2,21 @@
 //! synthetic DNGs with `rawflow-corpus`'s default parameters (Canon EOS 5D
 //! Mark II matrix, RGGB, 14-bit, black 512, no noise), developed with `fast`
 //! and `best`. The McMaster images are not redistributable: the test needs
-//! `$RAWFLOW_CORPUS/groundtruth/mcmaster18` and is skipped, saying so, without it.
+//! `$RAWFLOW_CORPUS/groundtruth/mcmaster18` and is skipped, saying so, when
+//! `RAWFLOW_CORPUS` is unset.
 
-use rawflow::recipe::Recipe;
 use rawflow::DemosaicMethod;
+use rawflow::Recipe;
 use rawflow_corpus::{load_png, score, write_dng, SynthParams};
 use rawflow_tests::{develop_to_srgb8, png_recipe};
 
 #[test]
 fn best_beats_fast_on_the_mcmaster_set() {
-    if std::env::var_os("RAWFLOW_CORPUS").is_none() {
-        eprintln!("RAWFLOW_CORPUS is not set: the McMaster 18 test is skipped (its images are not redistributable)");
+    let Some(dir) =
+        rawflow_corpus::corpus_file("groundtruth/mcmaster18", "McMaster 18 best vs fast")
+    else {
         return;
-    }
-    let dir = rawflow_corpus::corpus_dir().join("groundtruth/mcmaster18");
-    if !dir.is_dir() {
-        eprintln!("{} missing: the McMaster 18 test is skipped", dir.display());
-        return;
-    }
+    };
     let recipe = |method| {
         let mut r: Recipe = png_recipe();
         r.develop.demosaic = method;
