@@ -4,8 +4,8 @@
 //! and `best`. The McMaster images are not redistributable: the test needs
 //! `$RAWFLOW_CORPUS/groundtruth/mcmaster18` and is skipped, saying so once, without it.
 
-use rawflow::recipe::Recipe;
 use rawflow::DemosaicMethod;
+use rawflow::Recipe;
 use rawflow_corpus::{load_png, score, write_dng, SynthParams};
 use rawflow_tests::{develop_to_srgb8, png_recipe};
 

@@ -12,8 +12,8 @@
 
 use std::process::ExitCode;
 
-use rawflow::recipe::{develop_recipe, OutputFormat, Recipe, Rendition};
 use rawflow::{decode_bytes, DemosaicMethod, DevelopOptions, Timings};
+use rawflow::{develop as develop_recipe, OutputFormat, Recipe, Rendition};
 use rawflow_corpus::{corpus_dir, load_png, png_to_srgb8, score, write_dng, SynthParams};
 
 type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
