@@ -103,6 +103,10 @@ pub struct WorkerArgs {
         default_value = "shutdown -h now"
     )]
     pub shutdown_command: String,
+    /// A development running longer than this fails its job (permanently) and the
+    /// worker goes on, so a hung file cannot keep the worker busy for ever [default: no limit].
+    #[arg(long, env = "RAWFLOW_JOB_TIME_LIMIT", value_parser = parse_duration)]
+    pub job_time_limit: Option<Duration>,
     /// Job lease in seconds (renewed every third of it while a job runs).
     #[arg(long, env = "RAWFLOW_LEASE_SECONDS", default_value_t = 60)]
     pub lease_seconds: u64,
@@ -382,6 +386,10 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
             Arc::new(Notify::new()),
         )
         .with_instance_type(args.instance_type.clone());
+        let worker = match args.job_time_limit {
+            Some(limit) => worker.with_job_time_limit(limit),
+            None => worker,
+        };
         let now = now_millis();
         let mut ctx = Ctx {
             worker,
