@@ -576,7 +576,7 @@ fn mutation_child() {
                     develop_linear(&raw, &options, &mut Timings::default())?;
                 }
             }
-            Ok(())
+            Ok::<(), rawflow::Error>(())
         });
         let line = match result {
             Ok(Ok(())) => format!("@@OK {n}"),

@@ -4,15 +4,12 @@ use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use rawflow::{DemosaicMethod, Timings, WhiteBalance};
+use rawflow::{DemosaicMethod, RawImage, Timings, WhiteBalance};
 use rawflow::{OutputFormat, Recipe};
-use rayon::prelude::*;
 
 /// File extensions searched for when an input is a folder (compared case-insensitively).
 pub const RAW_EXTENSIONS: &[&str] = &[
@@ -221,21 +218,31 @@ fn with_sidecar(input: &Path, recipe: &Recipe, warn: &dyn Fn(String)) -> Result<
     Ok(recipe)
 }
 
-fn develop_one(
+/// Decode `input` and read its sidecar: the part of a file's work that runs
+/// ahead of the development of the previous file.
+fn prepare(
     input: &Path,
-    outdir: &Path,
-    stem: &str,
     recipe: &Recipe,
     layout: Layout,
     warn: &dyn Fn(String),
-) -> Result<Outcome, String> {
+) -> Result<(RawImage, Recipe), String> {
     let recipe = match layout.sidecars {
         true => with_sidecar(input, recipe, warn)?,
         false => recipe.clone(),
     };
     let raw = rawflow::decode_file(input).map_err(|e| e.to_string())?;
+    Ok((raw, recipe))
+}
+
+fn develop_one(
+    raw: &RawImage,
+    recipe: &Recipe,
+    outdir: &Path,
+    stem: &str,
+    layout: Layout,
+) -> Result<Outcome, String> {
     let mut timings = Timings::default();
-    let rendered = rawflow::develop(&raw, &recipe, &mut timings).map_err(|e| e.to_string())?;
+    let rendered = rawflow::develop(raw, recipe, &mut timings).map_err(|e| e.to_string())?;
     for r in &rendered {
         let path = if layout.templates {
             outdir.join(r.file_name(stem, &recipe.name).map_err(|e| e.to_string())?)
@@ -336,39 +343,51 @@ pub fn run(args: DevelopArgs) -> ExitCode {
         ProgressBar::hidden()
     };
     let start = Instant::now();
-    let failures = AtomicUsize::new(0);
-    let megapixels = Mutex::new(0.0f64);
-    pool.install(|| {
-        files
-            .par_iter()
-            .zip(stems.par_iter())
-            .for_each(|(file, stem)| {
-                let warn = |w: String| bar.suspend(|| eprintln!("warning: {w}"));
-                match develop_one(file, &args.output, stem, &recipe, layout, &warn) {
-                    Ok(o) => {
-                        if let Ok(mut mp) = megapixels.lock() {
-                            *mp += o.megapixels;
-                        }
-                    }
-                    Err(reason) => {
-                        failures.fetch_add(1, Ordering::Relaxed);
-                        bar.suspend(|| eprintln!("failed: {}: {reason}", file.display()));
-                    }
+    let mut failed = 0usize;
+    let mut megapixels = 0.0f64;
+    // One file is developed at a time, with every worker thread, while the
+    // next one is read and decoded on the same pool (its decode fills the
+    // cores the development leaves idle, e.g. a lossless-JPEG strip decoded
+    // on one thread). The rendezvous channel bounds memory: at most two
+    // decoded RAW images exist at once, the one being developed and the next
+    // (decoding, or decoded and waiting).
+    let warn = |w: String| bar.suspend(|| eprintln!("warning: {w}"));
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(0);
+        let (files, recipe, pool, warn) = (&files, &recipe, &pool, &warn);
+        scope.spawn(move || {
+            for file in files {
+                let prepared = pool.install(|| prepare(file, recipe, layout, warn));
+                if tx.send(prepared).is_err() {
+                    break;
                 }
-                bar.inc(1);
-            })
+            }
+        });
+        for ((file, stem), prepared) in files.iter().zip(&stems).zip(rx) {
+            let result = prepared.and_then(|(raw, recipe)| {
+                pool.install(|| develop_one(&raw, &recipe, &args.output, stem, layout))
+            });
+            match result {
+                Ok(o) => megapixels += o.megapixels,
+                Err(reason) => {
+                    failed += 1;
+                    bar.suspend(|| eprintln!("failed: {}: {reason}", file.display()));
+                }
+            }
+            bar.inc(1);
+        }
     });
     bar.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
-    let failed = failures.load(Ordering::Relaxed);
-    let mp = megapixels.lock().map(|m| *m).unwrap_or(0.0);
+    let rate = |n: f64| if secs > 0.0 { n / secs } else { 0.0 };
     eprintln!(
-        "{} files, {} developed, {} failed, {:.2} s, {:.1} MP/s",
+        "{} files, {} developed, {} failed, {:.2} s, {:.1} files/min, {:.1} MP/s",
         files.len(),
         files.len() - failed,
         failed,
         secs,
-        if secs > 0.0 { mp / secs } else { 0.0 }
+        rate(60.0 * (files.len() - failed) as f64),
+        rate(megapixels)
     );
     if failed == 0 {
         ExitCode::SUCCESS
