@@ -160,11 +160,10 @@ fn uploads_are_validated_and_idempotent() {
         "/v1/objects/raw/{client}/{job}/IMG_0001.dng?expires="
     )));
     assert!(v["expires_at"].as_str().unwrap().ends_with('Z'));
-    // Before the PUT there is no job.
-    assert_eq!(
-        api.get(&format!("/v1/jobs/{job}"), Some(&admin)).status,
-        404
-    );
+    // Before the PUT the job is announced: it reads awaiting_upload.
+    let before = api.get(&format!("/v1/jobs/{job}"), Some(&admin));
+    assert_eq!(before.status, 200);
+    assert_eq!(before.json()["status"], "awaiting_upload");
 
     // Tampered links: 403, and nothing is stored.
     let bytes = sample_dng(64, 64, 7);

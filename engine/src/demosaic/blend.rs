@@ -330,8 +330,8 @@ mod tests {
 
     #[test]
     fn weights_stay_between_zero_and_one() {
-        let l = [[0.0f32, 1.0, 5.0, 1e6, 0.0]; 5];
-        let r = [[0.0f32, 5.0, 1.0, 0.0, 1e6]; 5];
+        let l = [[1.0f32, 1.0, 5.0, 1e6, 0.0]; 5];
+        let r = [[1.0f32, 5.0, 1.0, 0.0, 1e6]; 5];
         let mut out = [f32::NAN; 5];
         weights(
             &mut out,
