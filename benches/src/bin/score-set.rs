@@ -8,8 +8,8 @@
 
 use std::process::ExitCode;
 
-use rawflow::{develop as develop_recipe, OutputFormat, Recipe, Rendition};
 use rawflow::{decode_bytes, DemosaicMethod, DevelopOptions, Timings};
+use rawflow::{develop as develop_recipe, OutputFormat, Recipe, Rendition};
 use rawflow_corpus::{load_png, png_to_srgb8, score, BayerPhase, CfaLayout, SynthParams};
 use rayon::prelude::*;
 
