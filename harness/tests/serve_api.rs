@@ -199,10 +199,10 @@ fn uploads_are_validated_and_idempotent() {
         413,
         "streamed size"
     );
-    assert_eq!(
-        api.get(&format!("/v1/jobs/{big_job}"), Some(&admin)).status,
-        404
-    );
+    // A refused upload lands nothing: the job still awaits its file.
+    let big = api.get(&format!("/v1/jobs/{big_job}"), Some(&admin));
+    assert_eq!(big.status, 200);
+    assert_eq!(big.json()["status"], "awaiting_upload");
     assert!(!dir
         .path()
         .join(format!("objects/raw/{client}/{big_job}/big.dng"))
@@ -225,8 +225,15 @@ fn uploads_are_validated_and_idempotent() {
     let list = api
         .get(&format!("/v1/jobs?client_id={client}"), Some(&admin))
         .json();
-    let jobs = list["jobs"].as_array().unwrap();
+    // The uploaded job is pending; the refused big one still awaits its file.
+    let jobs: Vec<_> = list["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["job_id"] != json!(big_job))
+        .collect();
     assert_eq!(jobs.len(), 1, "{list}");
+    assert_eq!(jobs[0]["job_id"], json!(job));
     assert_eq!(jobs[0]["status"], json!("pending"));
     assert_eq!(jobs[0]["recipe"], json!("web"));
     let stored = std::fs::read(
