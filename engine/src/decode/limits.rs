@@ -292,6 +292,7 @@ pub(crate) fn tiff_type_size(typ: u16) -> u64 {
 /// 0 is the file's header read as an IFD (found by fuzzing: an EXIF pointer
 /// of 0 made rawler allocate 4 GB for an "entry" of the header), and a
 /// pointer of an unknown type is the first byte of its value.
+#[cfg_attr(not(feature = "rawler"), allow(dead_code))] // the guard in front of rawler
 pub(crate) fn check_tiff_entries(bytes: &[u8]) -> std::result::Result<(), String> {
     let le = match bytes.get(..2) {
         Some(b"II") => true,
@@ -344,6 +345,7 @@ pub(crate) fn check_tiff_entries(bytes: &[u8]) -> std::result::Result<(), String
 /// to: the 32-bit value field itself, its LONG / IFD values (at most 64),
 /// and as rawler reads it, the position of the value for the UNDEFINED type
 /// and the first byte of the value for unknown types.
+#[cfg_attr(not(feature = "rawler"), allow(dead_code))] // the guard in front of rawler
 fn sub_ifd_offsets(r: &Reader<'_>, e: usize, typ: u16, n: u32, queue: &mut Vec<u64>) {
     let field = e + 8;
     // Where the value is: in the entry when it fits in 4 bytes (by rawler's
