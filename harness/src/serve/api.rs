@@ -6,9 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use rawflow_jobs::auth::issue_token;
-use rawflow_jobs::ids::{
-    is_valid_id, new_client_id, now_millis, now_secs, rfc3339_millis, rfc3339_secs,
-};
+use rawflow_jobs::ids::{is_valid_id, new_client_id, now_millis, now_secs, rfc3339_secs};
 use rawflow_jobs::names::validate_client_name;
 use rawflow_jobs::state::Refusal;
 use rawflow_jobs::uploads::{create_upload, UploadError};
@@ -119,36 +117,7 @@ pub async fn create_upload_link(
     ))
 }
 
-/// The API view of a job.
-pub fn job_json(job: &Job) -> Value {
-    let timings: serde_json::Map<String, Value> = job
-        .timings
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect();
-    let outputs: Vec<Value> = job
-        .outputs
-        .iter()
-        .map(|o| json!({ "name": o.name, "bytes": o.bytes, "sha256": o.sha256, "content_type": o.content_type }))
-        .collect();
-    json!({
-        "job_id": job.id,
-        "client_id": job.client_id,
-        "status": job.status,
-        "error": job.error,
-        "filename": job.filename,
-        "recipe": job.recipe,
-        "attempts": job.attempts,
-        "input_bytes": job.input_bytes,
-        "input_sha256": job.input_sha256,
-        "outputs": outputs,
-        "timings": timings,
-        "created_at": rfc3339_millis(job.created_at),
-        "updated_at": rfc3339_millis(job.updated_at),
-        "started_at": job.started_at.map(rfc3339_millis),
-        "finished_at": job.finished_at.map(rfc3339_millis),
-    })
-}
+pub use rawflow_jobs::views::job_json;
 
 /// The job `id` if `who` may see it; 404 otherwise (never revealing that it exists).
 async fn visible_job(state: &AppState, who: &Principal, id: &str) -> Result<Job, ApiError> {
