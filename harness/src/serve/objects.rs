@@ -92,6 +92,28 @@ impl<R: AsyncRead + Unpin> AsyncRead for Limited<R> {
 
 /// `PUT /v1/objects/<raw key>?expires=&sig=` with the RAW bytes → 201.
 pub async fn put_object(
+    state: State<Arc<AppState>>,
+    raw_key: Path<String>,
+    query: Query<LinkQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match store_upload(state, raw_key, query, headers, body).await {
+        Ok(stored) => stored.into_response(),
+        // A refusal can come before the body was read: close the connection, so
+        // that the client does not send its next request on it.
+        Err(refused) => {
+            let mut response = refused.into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
+}
+
+/// [`put_object`]'s work: check the link and the job, then store the bytes.
+async fn store_upload(
     State(state): State<Arc<AppState>>,
     Path(raw_key): Path<String>,
     Query(query): Query<LinkQuery>,
