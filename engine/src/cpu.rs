@@ -4,13 +4,13 @@
 //! Hand-written kernels live beside the stage that owns them, as a portable
 //! function in the stage's `mod.rs` and one file per instruction set next to
 //! it (`avx2.rs` on x86-64; an aarch64 `neon.rs` slots in beside it the same
-//! way, with an [`Isa`] level for it here). Every owner resolves its kernel
-//! from an [`Isa`] when a development is planned (`resize::RowResampler::new`,
+//! way, with an `Isa` level for it here). Every owner resolves its kernel
+//! from an `Isa` when a development is planned (`resize::RowResampler::new`,
 //! the demosaic tile runner, `OutputTransform`), not per row.
 //!
 //! Most kernel bodies are one generic `#[inline(always)]` function written as
 //! plain loops over contiguous slices that the compiler vectorises;
-//! [`dispatched!`] makes a portable copy and an AVX2+FMA copy of such a body.
+//! `dispatched!` makes a portable copy and an AVX2+FMA copy of such a body.
 //! Where the compiler does poorly (stride-3 RGB, table reads, two-tap
 //! vectors) the x86-64 kernels are written by hand with intrinsics. Every
 //! kernel has its portable twin and a test that both give the same bits.

@@ -79,7 +79,7 @@ impl DemosaicMethod {
     }
 }
 
-/// Demosaic `mosaic` with `method` (the kernels of [`Isa::process`]).
+/// Demosaic `mosaic` with `method` (the kernels of `Isa::process`).
 ///
 /// Fails only when the mosaic's data does not match its size.
 pub fn demosaic(mosaic: &Mosaic, method: DemosaicMethod) -> Result<RgbF32> {
@@ -154,7 +154,7 @@ pub fn reduced_block_size(cfa: &crate::cfa::Cfa) -> Option<usize> {
     reduced::block_size(cfa)
 }
 
-/// True when [`AreaDemosaic::new`] serves `area` with white level `white`:
+/// True when `AreaDemosaic::new` serves `area` with white level `white`:
 /// mosaic data whose pattern the tile runner handles.
 pub fn tiles_area(area: &ActiveArea<'_>, white: f32) -> bool {
     RawSource::new(area, white, [1.0; 3], Isa::PORTABLE)
@@ -207,7 +207,7 @@ fn kernel_for(cfa: &crate::cfa::Cfa, method: DemosaicMethod, isa: Isa) -> Box<dy
 }
 
 /// Demosaicing of the raw active area one rectangle at a time (levels, white
-/// balance and the clip fused as in [`demosaic_area`]), for pipelines that
+/// balance and the clip fused as in `demosaic_area`), for pipelines that
 /// develop in strips instead of holding the whole image.
 pub struct AreaDemosaic<'a> {
     src: RawSource<'a>,

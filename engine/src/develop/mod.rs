@@ -1,7 +1,7 @@
-//! Development: one planner ([`plan`]) decides once how a recipe is
+//! Development: one planner (`plan`) decides once how a recipe is
 //! developed — at reduced resolution, in strips, or as a whole image — and
-//! the chosen path runs: [`whole`] (the reference, whole image in memory),
-//! [`strips`] (the streaming path) and [`render`] (renditions of a whole
+//! the chosen path runs: `whole` (the reference, whole image in memory),
+//! `strips` (the streaming path) and `render` (renditions of a whole
 //! working image).
 
 pub(crate) mod plan;
@@ -35,7 +35,7 @@ pub(crate) fn count_development() {
 }
 
 /// Develop `raw` once (one decode-to-linear, one demosaic) and produce every
-/// rendition of `recipe`, by the route [`plan::route`] picks.
+/// rendition of `recipe`, by the route `plan::route` picks.
 pub fn develop(raw: &RawImage, recipe: &Recipe, timings: &mut Timings) -> Result<Vec<Rendered>> {
     recipe.validate()?;
     match plan::route(raw, recipe, Isa::for_choice(recipe.develop.simd))? {

@@ -82,7 +82,7 @@ pub fn encode_png8(image: &Rgb8, embed: Embed<'_>) -> Result<Vec<u8>> {
 }
 
 /// The ICC profile of sRGB (IEC 61966-2-1), to embed in sRGB outputs: an ICC
-/// v2.4 matrix/TRC display profile built by [`matrix_trc_profile`] (about
+/// v2.4 matrix/TRC display profile built by `matrix_trc_profile` (about
 /// 2.6 KB), created once per process.
 pub fn srgb_icc_profile() -> &'static [u8] {
     crate::color::icc::srgb_profile()

@@ -38,7 +38,7 @@ pub struct DevelopOptions {
     /// most half the sensor's long edge (a third for X-Trans) and the method is
     /// not [`DemosaicMethod::Best`] (full quality), development runs from a
     /// reduced-resolution demosaic ([`crate::demosaic::demosaic_reduced`]).
-    /// [`crate::recipe::develop_recipe`] sets it when every rendition is that
+    /// `develop` sets it when every rendition is that
     /// small.
     pub target_long_edge: Option<u32>,
     /// Which kernels run: [`Simd::Auto`] (the CPU's fastest, unless the
