@@ -138,29 +138,6 @@ fn str_of<'a>(v: &'a Value, field: &str) -> anyhow::Result<&'a str> {
         .with_context(|| format!("the response has no {field:?}: {v}"))
 }
 
-/// A file name the API accepts, from any local name.
-fn upload_name(path: &std::path::Path) -> String {
-    let name: String = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-+()".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let name = name.trim_start_matches('.').replace("..", "_");
-    if name.is_empty() {
-        "upload.raw".into()
-    } else {
-        name.chars().take(200).collect()
-    }
-}
-
 fn walk_through(
     clock: &Instant,
     base: &str,
@@ -186,7 +163,7 @@ fn walk_through(
             p
         }
     };
-    let filename = upload_name(&raw);
+    let filename = crate::client::upload::upload_filename(&raw);
 
     let mut r = http
         .post(format!("{base}/v1/clients"))
