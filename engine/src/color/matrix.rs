@@ -94,13 +94,21 @@ pub fn camera_to_srgb(xyz_to_cam: Option<&Matrix3>) -> Matrix3 {
     invert(&srgb_to_cam).unwrap_or(IDENTITY)
 }
 
+/// One output channel of a matrix row applied to (`r`, `g`, `b`), summed
+/// left to right: the arithmetic of [`apply_matrix`], which the strip path's
+/// tile finisher calls per pixel too.
+#[inline(always)]
+pub(crate) fn channel(row: &[f32; 3], r: f32, g: f32, b: f32) -> f32 {
+    row[0] * r + row[1] * g + row[2] * b
+}
+
 /// Multiply every pixel by `m`.
 pub fn apply_matrix(image: &mut RgbF32, m: &Matrix3) {
     image.data.par_chunks_mut(3 * 4096).for_each(|chunk| {
         for px in chunk.chunks_exact_mut(3) {
             let [r, g, b] = [px[0], px[1], px[2]];
             for (o, row) in px.iter_mut().zip(m) {
-                *o = row[0] * r + row[1] * g + row[2] * b;
+                *o = channel(row, r, g, b);
             }
         }
     });

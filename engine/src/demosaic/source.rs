@@ -6,6 +6,7 @@ use super::curve::encode_row;
 use crate::cfa::Cfa;
 use crate::image::Mosaic;
 use crate::stages::crop::ActiveArea;
+use crate::stages::{levels, white_balance};
 
 /// A readable mosaic of linear values (0 black, 1 white after white balance).
 pub(crate) trait Source: Sync {
@@ -167,9 +168,16 @@ fn lcm(a: usize, b: usize) -> usize {
 }
 
 impl Level {
+    /// [`levels::Level::apply`] then [`white_balance::balance_clipped`]: the
+    /// two stages' arithmetic, fused (`min(v, top)` changes nothing after the
+    /// clip: it keeps the range of raw values that map below white).
     #[inline(always)]
     fn apply(self, v: f32, top: f32) -> f32 {
-        (((v.min(top) - self.black) * self.scale).max(0.0) * self.gain).min(1.0)
+        let level = levels::Level {
+            black: self.black,
+            scale: self.scale,
+        };
+        white_balance::balance_clipped(level.apply(v.min(top)), self.gain)
     }
 }
 
@@ -198,11 +206,10 @@ impl<'a> RawSource<'a> {
         let mut levels = Vec::with_capacity(ph * pw);
         for y in 0..ph {
             for x in 0..pw {
-                let b = black.at(y, x);
-                let range = white - b;
+                let level = levels::Level::new(black.at(y, x), white);
                 levels.push(Level {
-                    black: b,
-                    scale: if range > 0.0 { 1.0 / range } else { 0.0 },
+                    black: level.black,
+                    scale: level.scale,
                     gain: mult[cfa.color_at(y, x).index()],
                 });
             }

@@ -37,14 +37,6 @@ pub enum HighlightMode {
     Reconstruct,
 }
 
-/// Clip every value to at most 1.0.
-#[inline]
-pub fn clip_to_white(values: &mut [f32]) {
-    for v in values {
-        *v = v.min(1.0);
-    }
-}
-
 /// White-balance gains without the clip (for [`HighlightMode::Blend`] and
 /// [`HighlightMode::Reconstruct`]).
 pub fn apply_gains_unclipped(data: &mut SensorData, mult: [f32; 3]) {
@@ -199,9 +191,8 @@ mod tests {
 
     #[test]
     fn saturated_after_white_balance_becomes_neutral() {
-        // A photosite triple at white, after multipliers (2.0, 1.0, 1.5).
-        let mut px = [2.0, 1.0, 1.5];
-        clip_to_white(&mut px);
+        // A photosite triple at white, white-balanced by (2.0, 1.0, 1.5).
+        let px = [2.0, 1.0, 1.5].map(|g| super::super::white_balance::balance_clipped(1.0, g));
         assert_eq!(px, [1.0, 1.0, 1.0]);
     }
 

@@ -40,6 +40,35 @@ impl SensorData {
     }
 }
 
+/// The levels of one photosite position: its black level and the scale that
+/// maps the white level to 1.0.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Level {
+    /// Black level (raw units).
+    pub black: f32,
+    /// `1 / (white - black)`, or 0 when white is not above black.
+    pub scale: f32,
+}
+
+impl Level {
+    /// The levels of a photosite with black level `black`, for white level `white`.
+    pub(crate) fn new(black: f32, white: f32) -> Self {
+        let range = white - black;
+        Self {
+            black,
+            scale: if range > 0.0 { 1.0 / range } else { 0.0 },
+        }
+    }
+
+    /// `v` with black at 0.0 and white at 1.0; values below black become 0.0,
+    /// values above white are kept. The arithmetic of [`apply_levels`], which
+    /// the strip path's tile loader calls per value too.
+    #[inline(always)]
+    pub(crate) fn apply(self, v: f32) -> f32 {
+        ((v - self.black) * self.scale).max(0.0)
+    }
+}
+
 /// Subtract the black level of each photosite and scale so that the white level
 /// becomes 1.0. Values below black become 0.0; values above white are kept
 /// (the highlight stage decides what to do with them).
@@ -52,12 +81,9 @@ pub fn apply_levels(area: &ActiveArea<'_>, white: f32) -> SensorData {
             let row = area.row(y);
             // Precompute one period of black and scale for this row.
             let period = area.black.width.max(1);
-            let mut black = [0.0f32; 16];
-            let mut scale = [0.0f32; 16];
-            for p in 0..period.min(16) {
-                black[p] = area.black.at(y, p);
-                let range = white - black[p];
-                scale[p] = if range > 0.0 { 1.0 / range } else { 0.0 };
+            let mut level = [Level::default(); 16];
+            for (p, l) in level.iter_mut().enumerate().take(period.min(16)) {
+                *l = Level::new(area.black.at(y, p), white);
             }
             for (x, (o, v)) in out
                 .chunks_exact_mut(spp)
@@ -66,7 +92,7 @@ pub fn apply_levels(area: &ActiveArea<'_>, white: f32) -> SensorData {
             {
                 let p = x % period.min(16);
                 for (o, v) in o.iter_mut().zip(v) {
-                    *o = ((f32::from(*v) - black[p]) * scale[p]).max(0.0);
+                    *o = level[p].apply(f32::from(*v));
                 }
             }
         });

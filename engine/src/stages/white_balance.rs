@@ -3,7 +3,6 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::highlights::clip_to_white;
 use super::levels::SensorData;
 use crate::color::calibration;
 use crate::color::locus::kelvin_tint_xy;
@@ -227,6 +226,13 @@ fn normalise(m: [f32; 3]) -> Result<[f32; 3]> {
     Ok(m.map(|v| v / min))
 }
 
+/// One value times its channel's multiplier, clipped at white: the arithmetic
+/// of [`apply`], which the strip path's tile loader calls per value too.
+#[inline(always)]
+pub(crate) fn balance_clipped(v: f32, gain: f32) -> f32 {
+    (v * gain).min(1.0)
+}
+
 /// Multiply each value by its channel's multiplier, then clip at white
 /// (see [`super::highlights`]).
 pub fn apply(data: &mut SensorData, mult: [f32; 3]) {
@@ -245,9 +251,8 @@ pub fn apply(data: &mut SensorData, mult: [f32; 3]) {
                         .chunks_mut(period)
                         .flat_map(|c| c.iter_mut().zip(gains.iter()))
                     {
-                        *row *= gain;
+                        *row = balance_clipped(*row, *gain);
                     }
-                    clip_to_white(row);
                 });
         }
         SensorData::Rgb(img) => {
@@ -256,10 +261,9 @@ pub fn apply(data: &mut SensorData, mult: [f32; 3]) {
                 .for_each(|row| {
                     for px in row.chunks_exact_mut(3) {
                         for (v, g) in px.iter_mut().zip(mult) {
-                            *v *= g;
+                            *v = balance_clipped(*v, g);
                         }
                     }
-                    clip_to_white(row);
                 });
         }
     }

@@ -16,8 +16,9 @@ mod avx2;
 mod neon;
 
 use super::curve::decode_row;
-use crate::color::matrix::Matrix3;
+use crate::color::matrix::{channel, Matrix3};
 use crate::cpu::Isa;
+use crate::stages::exposure::scaled;
 
 /// A colour matrix and a gain applied to every demosaiced pixel: each output
 /// channel is `(m[c][0] * r + m[c][1] * g + m[c][2] * b) * gain`, and a
@@ -134,18 +135,11 @@ fn interleave(r: &[f32], g: &[f32], b: &[f32], dst: &mut [f32]) {
 fn transform(r: &[f32], g: &[f32], b: &[f32], f: &Finish, dst: &mut [f32]) {
     let [m0, m1, m2] = f.matrix;
     let gain = f.gain;
-    let out = |m: [f32; 3], r: f32, g: f32, b: f32| {
-        let x = (m[0] * r + m[1] * g + m[2] * b) * gain;
-        if x.is_finite() {
-            x
-        } else {
-            0.0
-        }
-    };
+    let out = |m: &[f32; 3], r: f32, g: f32, b: f32| scaled(channel(m, r, g, b), gain);
     for (((px, &r), &g), &b) in dst.chunks_exact_mut(3).zip(r).zip(g).zip(b) {
-        px[0] = out(m0, r, g, b);
-        px[1] = out(m1, r, g, b);
-        px[2] = out(m2, r, g, b);
+        px[0] = out(&m0, r, g, b);
+        px[1] = out(&m1, r, g, b);
+        px[2] = out(&m2, r, g, b);
     }
 }
 
